@@ -1,0 +1,107 @@
+"""Builder of the board card: totals first, then one row per site, most urgent first.
+
+Hundreds of sites do not fit a card (Teams caps a message near 100 KB and a phone
+screen far sooner), so rows are paged and never-reported sites are only counted.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from bot.board import Board, SiteRow, Urgency
+from bot.cards.render import render
+from bot.locales import format_age, format_duration, format_percent, format_time, strings, text
+
+PAGE_SIZE = 20
+ROW_STYLES = {
+    Urgency.CRITICAL: "attention",
+    Urgency.STALE: "warning",
+    Urgency.WARNING: "emphasis",
+    Urgency.NORMAL: "default",
+}
+
+
+def create_board_card(lang: str, board: Board, *, zone: ZoneInfo, page: int = 1) -> dict:
+    """Render the board card, page `page` (1-based) of the reported sites."""
+    words = strings(lang)
+    totals = board.totals
+    rows = board.reported_rows
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+
+    facts = [
+        (words["board_open"], f"{totals.open_shelters}"),
+        (words["board_evacuees"], f"{totals.evacuees:,}"),
+        (words["board_households"], f"{totals.households:,}"),
+        (words["board_care_needed"], f"{totals.care_needed:,}"),
+        (words["board_capacity_use"], format_percent(totals.capacity_use)),
+        (words["board_reported"], f"{totals.reported_sites} / {len(board.rows)}"),
+    ]
+    needing = totals.critical_sites + totals.stale_sites
+    paging = []
+    if page > 1:
+        paging.append({"title": words["board_previous"], "page": page - 1})
+    if page < pages:
+        paging.append({"title": words["board_next"], "page": page + 1})
+
+    return render(
+        "board",
+        lang,
+        {
+            "as_of": text(lang, "board_as_of", when=format_time(board.generated_at, zone, lang)),
+            "totals": [{"title": title, "value": value} for title, value in facts],
+            "empty": not rows,
+            "attention": f"{words['board_attention']}: {needing}" if needing else "",
+            "rows": [_row(row, lang, words) for row in shown],
+            "unreported": text(lang, "board_unreported", count=len(board.unreported_rows))
+            if board.unreported_rows
+            else "",
+            "page": page,
+            "page_label": text(lang, "board_page", page=page, pages=pages) if pages > 1 else "",
+            "paging": paging,
+        },
+    )
+
+
+def _row(row: SiteRow, lang: str, words: dict[str, str]) -> dict:
+    report = row.latest.report
+    if row.capacity:
+        people = text(
+            lang,
+            "board_people_capacity",
+            evacuees=f"{report.evacuees:,}",
+            capacity=f"{row.capacity:,}",
+            use=format_percent(row.use),
+        )
+    else:
+        people = text(lang, "board_people", evacuees=f"{report.evacuees:,}")
+    detail = " · ".join(
+        [words[f"status_{report.status.value}"], people, words[f"congestion_{row.congestion.value}"]]
+    )
+
+    notes = []
+    if row.stale:
+        notes.append(text(lang, "board_stale", age=format_duration(row.age, lang)))
+    if row.short_supplies:
+        items = [
+            f"{words[f'supply_{name}']}({words[f'stock_{report.supplies[name].value}']})"
+            for name in row.short_supplies
+        ]
+        notes.append(text(lang, "board_short", items=words["list_separator"].join(items)))
+    if report.needs:
+        notes.append(text(lang, "board_needs", text=_clip(report.needs, 80)))
+
+    return {
+        "name": row.site.name(lang),
+        "age": format_age(row.age, lang),
+        "age_color": "Warning" if row.stale else "Default",
+        "detail": detail,
+        "notes": "\n\n".join(notes),
+        "style": ROW_STYLES[row.urgency],
+    }
+
+
+def _clip(value: str, limit: int) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1] + "…"
