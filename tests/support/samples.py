@@ -1,0 +1,129 @@
+"""Every card the bot can send, rendered with realistic sample data in both languages.
+
+The schema test and the JavaScript renderer test both walk `sample_cards()`; a new
+template needs its samples here, and `test_every_template_has_samples` says so.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from bot.board import compute_board
+from bot.cards import create_help_card, create_welcome_card
+from bot.cards.board import create_board_card
+from bot.cards.report import create_report_card, create_report_pick_card, create_report_saved_card
+from bot.model import (
+    LIFELINES,
+    SUPPLIES,
+    Lifeline,
+    RecordedReport,
+    Reporter,
+    ShelterReport,
+    ShelterStatus,
+    Site,
+    SupplyLevel,
+)
+from bot.settings import SAMPLE_SITES
+from bot.sites import load_registry
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+NOW = datetime(2026, 9, 1, 6, 30, tzinfo=timezone.utc)
+
+
+def sample_report(site: Site, index: int, **changes) -> RecordedReport:
+    capacity = site.capacity or 300
+    evacuees = (index * 37) % capacity
+    fields = dict(
+        site_id=site.id,
+        status=ShelterStatus.OPEN,
+        evacuees=evacuees,
+        households=evacuees // 3,
+        care_needed=evacuees // 10,
+        capacity=None,
+        lifelines={name: Lifeline.OK for name in LIFELINES},
+        supplies={name: SupplyLevel.OK for name in SUPPLIES},
+        needs="",
+    )
+    fields.update(changes)
+    return RecordedReport(
+        id=index + 1,
+        submission_id=f"sample-{index}",
+        report=ShelterReport(**fields),
+        reporter=Reporter("29:sample", "aad-sample", "山田 太郎"),
+        received_at=NOW - timedelta(minutes=15 * index),
+    )
+
+
+def sample_board(site_count: int | None = None):
+    registry = load_registry(SAMPLE_SITES)
+    sites = list(registry)
+    if site_count is not None:
+        sites = [
+            Site(id=f"G{i:04d}", name_ja=f"第{i}避難所", name_en=f"Shelter {i}", capacity=200 + i)
+            for i in range(site_count)
+        ]
+    latest = {}
+    for index, site in enumerate(sites):
+        if index % 5 == 4:
+            continue
+        changes = {}
+        if index % 7 == 0:
+            changes["supplies"] = {**{n: SupplyLevel.OK for n in SUPPLIES}, "water": SupplyLevel.OUT}
+            changes["needs"] = "飲料水 500本、毛布 100枚を至急"
+        if index % 11 == 0:
+            changes["status"] = ShelterStatus.FULL
+        latest[site.id] = sample_report(site, index, **changes)
+    return compute_board(sites, latest, NOW, timedelta(hours=3))
+
+
+def sample_cards() -> dict[str, dict]:
+    """Return sample cards by "<template>/<case>/<lang>"."""
+    registry = load_registry(SAMPLE_SITES)
+    site = registry.shelters()[0]
+    last = sample_report(site, 3, needs="おむつが不足しています")
+    cards = {}
+    for lang in ("ja", "en"):
+        board = sample_board()
+        cards.update(
+            {
+                f"help/plain/{lang}": create_help_card(lang),
+                f"welcome/plain/{lang}": create_welcome_card(lang),
+                f"report_pick/all/{lang}": create_report_pick_card(lang, registry.shelters()),
+                f"report_pick/notice/{lang}": create_report_pick_card(
+                    lang, registry.search("小学校"), selected=site.id, notice="「小学校」"
+                ),
+                f"report/first/{lang}": create_report_card(
+                    lang, site, "sub-1", zone=TOKYO, now=NOW
+                ),
+                f"report/prefilled/{lang}": create_report_card(
+                    lang, site, "sub-2", values=last.report.to_fields(), last=last, zone=TOKYO, now=NOW
+                ),
+                f"report/rejected/{lang}": create_report_card(
+                    lang,
+                    site,
+                    "sub-3",
+                    values={**last.report.to_fields(), "evacuees": "abc", "households": "999"},
+                    errors={
+                        "evacuees": "error_not_number",
+                        "households": "error_households_exceed",
+                        "supply_water": "error_choice",
+                        "site_id": "error_unknown_site",
+                    },
+                    last=last,
+                    zone=TOKYO,
+                    now=NOW,
+                ),
+                f"report_saved/plain/{lang}": create_report_saved_card(
+                    lang, site, last, zone=TOKYO
+                ),
+                f"board/sample/{lang}": create_board_card(lang, board, zone=TOKYO),
+                f"board/empty/{lang}": create_board_card(
+                    lang, compute_board(registry, {}, NOW, timedelta(hours=3)), zone=TOKYO
+                ),
+                f"board/large-page-2/{lang}": create_board_card(
+                    lang, sample_board(600), zone=TOKYO, page=2
+                ),
+            }
+        )
+    return cards
