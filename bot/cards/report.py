@@ -11,7 +11,9 @@ from bot.cards.render import render
 from bot.locales import format_age, format_percent, format_time, strings, text
 from bot.model import LIFELINES, SUPPLIES, Lifeline, RecordedReport, ShelterStatus, Site, SupplyLevel
 
-PICK_LIMIT = 100
+# Every site up to this many fits a card well under Teams' 80 KB (about 60 bytes each);
+# beyond it, "報告 <name>" narrows the list first.
+PICK_LIMIT = 800
 
 
 def create_report_pick_card(

@@ -60,7 +60,12 @@ def sample_board(site_count: int | None = None):
     sites = list(registry)
     if site_count is not None:
         sites = [
-            Site(id=f"G{i:04d}", name_ja=f"第{i}避難所", name_en=f"Shelter {i}", capacity=200 + i)
+            Site(
+                id=f"G{i:04d}",
+                name_ja=f"浜風市立第{i}小学校 体育館",
+                name_en=f"Hamakaze Municipal Elementary School No. {i} Gymnasium",
+                capacity=200 + i,
+            )
             for i in range(site_count)
         ]
     latest = {}
@@ -90,6 +95,9 @@ def sample_cards() -> dict[str, dict]:
                 f"help/plain/{lang}": create_help_card(lang),
                 f"welcome/plain/{lang}": create_welcome_card(lang),
                 f"report_pick/all/{lang}": create_report_pick_card(lang, registry.shelters()),
+                f"report_pick/600-sites/{lang}": create_report_pick_card(
+                    lang, [row.site for row in sample_board(600).rows]
+                ),
                 f"report_pick/notice/{lang}": create_report_pick_card(
                     lang, registry.search("小学校"), selected=site.id, notice="「小学校」"
                 ),
