@@ -21,6 +21,8 @@ WORDS = {
     "board": ("board", "en"),
     "ボード": ("board", "ja"),
     "掲示板": ("board", "ja"),
+    "ここにボード": ("board_here", "ja"),
+    "ボード解除": ("board_off", "ja"),
     "language": ("language", "en"),
     "言語": ("language", "ja"),
     "日本語": ("language", "ja"),
@@ -36,6 +38,8 @@ LANGUAGE_NAMES = {
     "english": "en",
     "英語": "en",
 }
+# "board here", "ボード 解除": the board command followed by what to do with it here.
+BOARD_ACTIONS = {"here": "board_here", "off": "board_off", "ここ": "board_here", "解除": "board_off"}
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 
@@ -60,6 +64,9 @@ def parse_command(message: str | None) -> Command:
         return Command(None)
     name, lang = WORDS[key]
     argument = rest.strip()
+
+    if name == "board" and argument.lower() in BOARD_ACTIONS:
+        return Command(BOARD_ACTIONS[argument.lower()], "", lang)
 
     # "日本語" and "English" alone choose that language.
     if name == "language" and not argument and key not in ("language", "言語"):

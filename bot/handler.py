@@ -2,54 +2,76 @@
 
 Each card verb has one handler method named after it (`report_save` ->
 `handle_report_save`), which calls a use case and answers with a card. Nothing a
-user waits on here talks to Graph or to another conversation.
+user waits on here talks to Graph or to another conversation. Roles are checked here,
+on the server, for every action that needs one, whatever a card shows.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-import unicodedata
 import uuid
-from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from botbuilder.core import ActivityHandler, InvokeResponse, MessageFactory, TurnContext
-from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount
+from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
-from bot.cards import CARD_CONTENT_TYPE, create_help_card, create_welcome_card
+from bot.cards import create_help_card, create_welcome_card
 from bot.cards.board import create_board_card
-from bot.cards.report import create_report_card, create_report_pick_card, create_report_saved_card
+from bot.cards.report import (
+    create_report_card,
+    create_report_pick_card,
+    create_report_saved_card,
+    create_report_view_card,
+)
 from bot.commands import language_named, parse_command
 from bot.locales import LANGUAGES, language_of_locale, text
-from bot.model import Reporter, Site
+from bot.model import Site
+from bot.proactive import conversation_key, reference_of
+from bot.publisher import BoardPublisher
+from bot.reminders import StaleReminders
 from bot.reports import Accepted, Reports
+from bot.roles import Roles
 from bot.settings import Settings
 from bot.store import Journal
+from bot.turn import (
+    Turn,
+    card_response,
+    clean,
+    conversation_of,
+    read_turn,
+    send_card,
+    verb_of,
+)
 
 log = logging.getLogger(__name__)
 
 ERROR_CONTENT_TYPE = "application/vnd.microsoft.error"
 
 
-@dataclass
-class Turn:
-    """What one handler call needs to know about the person it answers."""
-
-    context: TurnContext
-    lang: str
-    zone: ZoneInfo
-    reporter: Reporter
-
-
 class BcpBot(ActivityHandler):
     """Answer Teams activities for BCP Board."""
 
-    def __init__(self, settings: Settings, journal: Journal, reports: Reports):
+    def __init__(
+        self,
+        settings: Settings,
+        journal: Journal,
+        reports: Reports,
+        *,
+        roles: Roles | None = None,
+        publisher: BoardPublisher | None = None,
+        reminders: StaleReminders | None = None,
+    ):
+        """Args:
+        publisher: keeps live boards; without it "board here" fails with an apology.
+        reminders: remembers how to reach reporters; without it nobody is reminded.
+        """
         self.settings = settings
         self.journal = journal
         self.reports = reports
         self.registry = reports.registry
+        self.roles = roles or Roles.from_settings(settings)
+        self.publisher = publisher
+        self.reminders = reminders
 
     # Entry point
 
@@ -63,15 +85,15 @@ class BcpBot(ActivityHandler):
         except Exception:
             turn_context.turn_state["outcome"] = "failed"
             log.exception(
-                "turn failed: %s %s in %s", activity.type, _verb(activity), _conversation(activity)
+                "turn failed: %s %s in %s", activity.type, verb_of(activity), conversation_of(activity)
             )
             await self._apologise(turn_context)
         finally:
             log.info(
                 "%s %s conversation=%s outcome=%s %.1fms",
                 activity.type,
-                turn_context.turn_state.get("verb") or _verb(activity) or "-",
-                _conversation(activity),
+                turn_context.turn_state.get("verb") or verb_of(activity) or "-",
+                conversation_of(activity),
                 turn_context.turn_state.get("outcome"),
                 (time.perf_counter() - started) * 1000,
             )
@@ -91,32 +113,35 @@ class BcpBot(ActivityHandler):
         try:
             await turn_context.send_activity(text(lang, "failure"))
         except Exception:
-            log.exception("could not send the apology to %s", _conversation(turn_context.activity))
+            log.exception("could not send the apology to %s", conversation_of(turn_context.activity))
 
     # Messages
 
     async def on_message_activity(self, turn_context: TurnContext):
         command = parse_command(turn_context.activity.text)
-        turn = await self._turn(turn_context, hint=command.lang)
+        turn = await read_turn(turn_context, self.journal, self.settings, hint=command.lang)
         turn_context.turn_state["verb"] = command.name or "unknown"
 
         if command.name == "report":
             card = await self.create_report_entry(turn, query=command.argument)
         elif command.name == "board":
             card = await self.create_board(turn)
+        elif command.name in ("board_here", "board_off"):
+            await self.manage_board(turn, register=command.name == "board_here")
+            return
         elif command.name == "language":
             lang = await self._choose_language(turn, language_named(command.argument))
             await turn_context.send_activity(text(lang, "language_set"))
             return
         else:
             card = create_help_card(turn.lang)
-        await _send_card(turn_context, card)
+        await send_card(turn_context, card)
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context):
         bot_id = turn_context.activity.recipient.id
         if any(member.id == bot_id for member in members_added):
-            turn = await self._turn(turn_context)
-            await _send_card(turn_context, create_welcome_card(turn.lang))
+            turn = await read_turn(turn_context, self.journal, self.settings)
+            await send_card(turn_context, create_welcome_card(turn.lang))
 
     # Card actions
 
@@ -129,11 +154,13 @@ class BcpBot(ActivityHandler):
         verb = action.get("verb") or ""
         data = action.get("data") or {}
         handler = getattr(self, f"handle_{verb}", None) if verb in VERBS else None
-        turn = await self._turn(turn_context, card_lang=data.get("lang"))
+        turn = await read_turn(
+            turn_context, self.journal, self.settings, card_lang=data.get("lang")
+        )
         if handler is None:
             turn_context.turn_state["outcome"] = "unknown verb"
-            return _card_response(create_help_card(turn.lang))
-        return _card_response(await handler(turn, data))
+            return card_response(create_help_card(turn.lang))
+        return card_response(await handler(turn, data))
 
     async def handle_report(self, turn: Turn, data: dict) -> dict:
         if data.get("pick"):
@@ -155,6 +182,7 @@ class BcpBot(ActivityHandler):
 
         if isinstance(outcome, Accepted):
             turn.context.turn_state["outcome"] = "duplicate" if outcome.duplicate else "recorded"
+            await self._remember_reporter(turn)
             site = self.registry.get(outcome.record.report.site_id)
             return create_report_saved_card(turn.lang, site, outcome.record, zone=turn.zone)
 
@@ -177,6 +205,24 @@ class BcpBot(ActivityHandler):
         except (TypeError, ValueError):
             page = 1
         return await self.create_board(turn, page=page)
+
+    async def handle_board_refresh(self, turn: Turn, data: dict) -> dict:
+        """Answer a board card's refresh: Teams asks when someone opens an old card."""
+        return await self.handle_board(turn, data)
+
+    async def handle_report_view(self, turn: Turn, data: dict) -> dict:
+        """Show one report (from an alert's button), or a site's latest."""
+        record = None
+        if str(data.get("report_id") or "").isdigit():
+            record = await self.journal.report(int(data["report_id"]))
+        elif data.get("site_id"):
+            record = await self.journal.latest_report(str(data["site_id"]))
+        if record is None:
+            turn.context.turn_state["outcome"] = "not found"
+            return create_report_view_card(turn.lang, None, None, zone=turn.zone)
+        site = self.registry.get(record.report.site_id)
+        newer = await self.journal.latest_report(record.report.site_id)
+        return create_report_view_card(turn.lang, site, record, zone=turn.zone, newer=newer)
 
     async def handle_help(self, turn: Turn, data: dict) -> dict:
         return create_help_card(turn.lang)
@@ -203,7 +249,7 @@ class BcpBot(ActivityHandler):
             notice_key = "pick_matches" if matches else "pick_no_match"
             choices = matches or self.registry.shelters() or list(self.registry)
             return create_report_pick_card(
-                turn.lang, choices, notice=text(turn.lang, notice_key, query=_clean(query, 40))
+                turn.lang, choices, notice=text(turn.lang, notice_key, query=clean(query, 40))
             )
 
         last_site = self.registry.get(await self.journal.last_site_of(turn.reporter.user_id) or "")
@@ -235,73 +281,78 @@ class BcpBot(ActivityHandler):
         )
 
     async def create_board(self, turn: Turn, page: int = 1) -> dict:
+        """Render the board; in a live board's conversation, note who is looking."""
         board = await self.reports.board()
-        return create_board_card(turn.lang, board, zone=turn.zone, page=page)
+        activity = turn.context.activity
+        conversation_id = conversation_key(conversation_of(activity))
+        registration = self.publisher.registration(conversation_id) if self.publisher else None
+        if registration is None:
+            return create_board_card(
+                turn.lang, board, zone=turn.zone, page=page, refresh_users=[turn.reporter.user_id]
+            )
 
-    # Who is asking
-
-    async def _turn(
-        self, turn_context: TurnContext, hint: str | None = None, card_lang: str | None = None
-    ) -> Turn:
-        activity = turn_context.activity
-        sender = activity.from_property or ChannelAccount(id="unknown")
-        reporter = Reporter(
-            user_id=sender.id or "unknown",
-            aad_object_id=sender.aad_object_id or "",
-            name=_clean(sender.name or "", 100),
+        await self.publisher.viewed(conversation_id, turn.reporter.user_id)
+        registration = self.publisher.registration(conversation_id) or registration
+        # An action on the live card itself keeps it reading as live for this person.
+        live = activity.type == ActivityTypes.invoke and activity.reply_to_id in (
+            None,
+            registration.activity_id,
         )
-        lang = await self._language(reporter.user_id, activity.locale, hint, card_lang)
-        return Turn(turn_context, lang, self._zone(activity), reporter)
+        return create_board_card(
+            turn.lang,
+            board,
+            zone=turn.zone,
+            page=page,
+            refresh_users=registration.viewers,
+            live=live,
+        )
 
-    async def _language(self, user_id, locale, hint, card_lang) -> str:
-        """Choose the reply language.
+    # Live boards and reporters' conversations
 
-        In order: the user's own choice, the language of the card they pressed, the
-        language they typed a command in, BCP_DEFAULT_LOCALE, the activity's locale.
-        """
-        chosen = await self.journal.language_of(user_id)
-        for candidate in (chosen, card_lang, hint, self.settings.default_locale):
-            if candidate in LANGUAGES:
-                return candidate
-        return language_of_locale(locale)
+    async def manage_board(self, turn: Turn, register: bool) -> None:
+        """Register this conversation as a live board, or stop it (HQ only)."""
+        context = turn.context
+        if not self.roles.is_hq(turn.reporter):
+            context.turn_state["outcome"] = "refused"
+            await context.send_activity(text(turn.lang, "board_hq_only"))
+            return
+        if self.publisher is None:
+            raise RuntimeError("live boards are not running in this process")
 
-    def _zone(self, activity: Activity) -> ZoneInfo:
-        # NOTE: Teams sends the client's IANA zone in `localTimezone` on messages and invokes.
-        for name in (activity.local_timezone, self.settings.timezone):
-            if name:
-                try:
-                    return ZoneInfo(name)
-                except (ZoneInfoNotFoundError, ValueError):
-                    continue
-        return ZoneInfo("UTC")
+        if register:
+            reference = reference_of(context.activity, top_level=True)
+            await self.publisher.register(
+                reference, turn.lang, turn.zone.key, turn.reporter.user_id
+            )
+            context.turn_state["outcome"] = "registered"
+            return
+        removed = await self.publisher.unregister(conversation_key(conversation_of(context.activity)))
+        context.turn_state["outcome"] = "removed" if removed else "no board"
+        await context.send_activity(text(turn.lang, "board_off_done" if removed else "board_off_none"))
 
-
-VERBS = frozenset({"report", "report_pick", "report_save", "board", "help", "language"})
-
-
-def _card_response(card: dict) -> InvokeResponse:
-    return InvokeResponse(
-        status=200, body={"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": card}
-    )
-
-
-async def _send_card(turn_context: TurnContext, card: dict) -> None:
-    await turn_context.send_activity(
-        MessageFactory.attachment(Attachment(content_type=CARD_CONTENT_TYPE, content=card))
-    )
-
-
-def _verb(activity: Activity) -> str:
-    if activity.type == ActivityTypes.invoke and isinstance(activity.value, dict):
-        return str((activity.value.get("action") or {}).get("verb") or activity.name)
-    return ""
-
-
-def _conversation(activity: Activity) -> str:
-    return activity.conversation.id if activity.conversation else "-"
+    async def _remember_reporter(self, turn: Turn) -> None:
+        """Keep the reporter's conversation for reminders; never fails the report."""
+        if self.reminders is None:
+            return
+        activity = turn.context.activity
+        personal = (activity.conversation.conversation_type or "personal") == "personal"
+        try:
+            await self.reminders.remember(
+                turn.reporter.user_id, reference_of(activity, top_level=True), personal, turn.lang
+            )
+        except Exception:
+            log.exception("could not remember how to reach %s", turn.reporter.user_id)
 
 
-def _clean(value: str, limit: int) -> str:
-    """Strip control characters from user text before it is logged or shown."""
-    kept = "".join(ch for ch in value if unicodedata.category(ch)[0] != "C")
-    return kept[:limit]
+VERBS = frozenset(
+    {
+        "report",
+        "report_pick",
+        "report_save",
+        "report_view",
+        "board",
+        "board_refresh",
+        "help",
+        "language",
+    }
+)

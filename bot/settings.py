@@ -35,13 +35,19 @@ class Settings:
         app_type: MicrosoftAppType, "MultiTenant" (or "SingleTenant", "UserAssignedMSI").
         database: BCP_DATABASE, data/bcp.sqlite3 (relative to the working directory).
         sites: BCP_SITES, the sample registry shipped in bot/data/.
-        stale_after: BCP_STALE_AFTER, 3 hours ("3h", "90m", "45s" or plain minutes).
+        stale_after: BCP_STALE_AFTER, 3 hours ("3h", "90m", "45s" or plain minutes). An
+            open or full site silent this long is flagged on the board, and its last
+            reporters are reminded, at most once per this interval.
+        stale_check_every: BCP_STALE_CHECK_EVERY, 1 minute: how often silent sites are
+            looked for.
         default_locale: BCP_DEFAULT_LOCALE, empty: follow each activity's locale.
             "ja" or "en" overrides it for users who have not chosen a language.
         timezone: BCP_TIMEZONE, Asia/Tokyo: shown when the client sends no time zone.
         admins: BCP_ADMINS, comma-separated Entra object ids.
         hq_users: BCP_HQ_USERS, comma-separated Entra object ids.
-        board_interval: BCP_BOARD_INTERVAL, 3 seconds between board card updates.
+        board_interval: BCP_BOARD_INTERVAL, 3 seconds: the shortest time between two
+            updates of the board card in one conversation, however fast reports come;
+            also how long alerts for one site wait to be grouped.
         graph_*: BCP_GRAPH_TENANT_ID, BCP_GRAPH_CLIENT_ID, BCP_GRAPH_CLIENT_SECRET,
             BCP_GRAPH_SITE_ID, BCP_GRAPH_BASE_URL (public Graph v1.0),
             BCP_GRAPH_UNITS_PER_MINUTE (1200). Mirroring is on when a site id is set.
@@ -57,6 +63,7 @@ class Settings:
     database: Path = Path("data/bcp.sqlite3")
     sites: Path = SAMPLE_SITES
     stale_after: timedelta = timedelta(hours=3)
+    stale_check_every: timedelta = timedelta(minutes=1)
     default_locale: str = ""
     timezone: str = "Asia/Tokyo"
     admins: frozenset[str] = field(default_factory=frozenset)
@@ -100,6 +107,9 @@ class Settings:
             database=Path(get("BCP_DATABASE") or "data/bcp.sqlite3"),
             sites=Path(get("BCP_SITES")) if get("BCP_SITES") else SAMPLE_SITES,
             stale_after=parse_duration("BCP_STALE_AFTER", get("BCP_STALE_AFTER", "3h") or "3h"),
+            stale_check_every=parse_duration(
+                "BCP_STALE_CHECK_EVERY", get("BCP_STALE_CHECK_EVERY", "1m") or "1m"
+            ),
             default_locale=_choice(
                 "BCP_DEFAULT_LOCALE", get("BCP_DEFAULT_LOCALE").lower(), ("", "ja", "en")
             ),
@@ -133,6 +143,8 @@ class Settings:
             "database": str(self.database),
             "sites": str(self.sites),
             "stale_after": str(self.stale_after),
+            "stale_check_every": str(self.stale_check_every),
+            "board_interval": f"{self.board_interval:g}s",
             "default_locale": self.default_locale or "per activity",
             "timezone": self.timezone,
             "admins": len(self.admins),

@@ -18,10 +18,9 @@ from botbuilder.schema import Activity
 from bot import __version__
 from bot.adapter import create_adapter
 from bot.handler import BcpBot
-from bot.reports import Reports
+from bot.scheduler import Clock, SystemClock
+from bot.services import Services
 from bot.settings import Settings
-from bot.sites import load_registry
-from bot.store import open_journal
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +28,24 @@ SETTINGS = web.AppKey("settings", Settings)
 BOT = web.AppKey("bot", BcpBot)
 ADAPTER = web.AppKey("adapter", object)
 ADAPTER_OVERRIDES = web.AppKey("adapter_overrides", dict)
+CLOCK = web.AppKey("clock", object)
+SERVICES = web.AppKey("services", Services)
 MAX_BODY = 256 * 1024
 
 
-def create_app(settings: Settings, **adapter_overrides) -> web.Application:
-    """Build the application; the journal opens when it starts and closes when it stops."""
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, **adapter_overrides
+) -> web.Application:
+    """Build the application; the journal and timed work start and stop with it.
+
+    Args:
+        clock: the time for reports and timed work; tests pass a clock they move.
+        adapter_overrides: extra SDK configuration names (see bot.adapter).
+    """
     app = web.Application(client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[ADAPTER_OVERRIDES] = adapter_overrides
+    app[CLOCK] = clock or SystemClock()
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.cleanup_ctx.append(_lifetime)
@@ -45,21 +54,26 @@ def create_app(settings: Settings, **adapter_overrides) -> web.Application:
 
 async def _lifetime(app: web.Application):
     settings = app[SETTINGS]
-    registry = load_registry(settings.sites)
-    journal = open_journal(settings.database)
-    reports = Reports(journal, registry, settings.stale_after)
-    app[BOT] = BcpBot(settings, journal, reports)
     app[ADAPTER] = create_adapter(settings, **app[ADAPTER_OVERRIDES])
+    services = app[SERVICES] = await Services.start(settings, app[ADAPTER], app[CLOCK])
+    app[BOT] = BcpBot(
+        settings,
+        services.journal,
+        services.reports,
+        roles=services.roles,
+        publisher=services.publisher,
+        reminders=services.reminders,
+    )
     log.info(
         "journal %s holds %d reports; %d sites registered",
         settings.database,
-        await journal.report_count(),
-        len(registry),
+        await services.journal.report_count(),
+        len(services.registry),
     )
 
     yield
 
-    await journal.close()
+    await services.stop()
     log.info("journal closed")
 
 
@@ -96,7 +110,7 @@ async def healthz(request: web.Request) -> web.Response:
     """Say whether the bot can serve: version, journal reachable, and details."""
     bot = request.app[BOT]
     journal_ok = await bot.journal.ping()
-    details = {"sites": len(bot.registry)}
+    details = {"sites": len(bot.registry), **request.app[SERVICES].health()}
     if journal_ok:
         details["reports"] = await bot.journal.report_count()
         details["outbox"] = await bot.journal.outbox_stats()

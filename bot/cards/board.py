@@ -2,6 +2,11 @@
 
 Hundreds of sites do not fit a card (Teams caps a message near 100 KB and a phone
 screen far sooner), so rows are paged and never-reported sites are only counted.
+
+Every board card carries an Adaptive Card refresh (verb `board_refresh`), so a card
+opened long after its last update shows the current board.
+NOTE: Teams runs a refresh only for the user ids listed in `refresh.userIds` (at most
+60) in chats and channels, and only on a card older than about a minute.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from bot.cards.render import render
 from bot.locales import format_age, format_duration, format_percent, format_time, strings, text
 
 PAGE_SIZE = 20
+MAX_REFRESH_USERS = 60
 ROW_STYLES = {
     Urgency.CRITICAL: "attention",
     Urgency.STALE: "warning",
@@ -21,8 +27,21 @@ ROW_STYLES = {
 }
 
 
-def create_board_card(lang: str, board: Board, *, zone: ZoneInfo, page: int = 1) -> dict:
-    """Render the board card, page `page` (1-based) of the reported sites."""
+def create_board_card(
+    lang: str,
+    board: Board,
+    *,
+    zone: ZoneInfo,
+    page: int = 1,
+    refresh_users: list[str] | tuple[str, ...] = (),
+    live: bool = False,
+) -> dict:
+    """Render the board card, page `page` (1-based) of the reported sites.
+
+    Args:
+        refresh_users: Teams user ids whose copy refreshes itself when opened.
+        live: the card is a registered board that the bot keeps up to date.
+    """
     words = strings(lang)
     totals = board.totals
     rows = board.reported_rows
@@ -60,6 +79,8 @@ def create_board_card(lang: str, board: Board, *, zone: ZoneInfo, page: int = 1)
             "page": page,
             "page_label": text(lang, "board_page", page=page, pages=pages) if pages > 1 else "",
             "paging": paging,
+            "live": live,
+            "refresh_users": list(refresh_users)[:MAX_REFRESH_USERS] or None,
         },
     )
 

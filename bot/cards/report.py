@@ -1,4 +1,4 @@
-"""Builders of the shelter report cards: site picker, report form, confirmation."""
+"""Builders of the shelter report cards: site picker, report form, confirmation, view."""
 
 from __future__ import annotations
 
@@ -93,6 +93,59 @@ def create_report_saved_card(
     lang: str, site: Site, record: RecordedReport, *, zone: ZoneInfo
 ) -> dict:
     """Render the confirmation that replaces the form once a report is recorded."""
+    summary = text(
+        lang,
+        "saved_text",
+        site=_site_title(site, lang),
+        when=format_time(record.received_at, zone, lang),
+    )
+    return render(
+        "report_saved",
+        lang,
+        {"summary": summary, "facts": report_facts(lang, site, record), "site_id": site.id},
+    )
+
+
+def create_report_view_card(
+    lang: str,
+    site: Site | None,
+    record: RecordedReport | None,
+    *,
+    zone: ZoneInfo,
+    newer: RecordedReport | None = None,
+) -> dict:
+    """Render one recorded report, as opened from an alert; say so when a newer one exists.
+
+    Args:
+        site: the report's site; None with `record` None renders "cannot be found".
+        newer: the site's latest report when it is not `record`.
+    """
+    if record is None or site is None:
+        return render("report_view", lang, {"summary": "", "facts": [], "newer": ""})
+    summary = text(
+        lang,
+        "report_view_summary",
+        site=_site_title(site, lang),
+        when=format_time(record.received_at, zone, lang),
+        name=record.reporter.name or "-",
+    )
+    notice = ""
+    if newer is not None and newer.id != record.id:
+        notice = text(lang, "report_view_newer", when=format_time(newer.received_at, zone, lang))
+    return render(
+        "report_view",
+        lang,
+        {
+            "summary": summary,
+            "facts": report_facts(lang, site, record),
+            "newer": notice,
+            "site_id": site.id,
+        },
+    )
+
+
+def report_facts(lang: str, site: Site, record: RecordedReport) -> list[dict]:
+    """Return a report as FactSet facts: status, people, capacity, shortages, needs."""
     words = strings(lang)
     report = record.report
     capacity = report.capacity or site.capacity
@@ -133,16 +186,7 @@ def create_report_saved_card(
         facts.append({"title": words["field_lifelines"], "value": words["list_separator"].join(down)})
     if report.needs:
         facts.append({"title": words["field_needs"], "value": report.needs})
-
-    summary = text(
-        lang,
-        "saved_text",
-        site=_site_title(site, lang),
-        when=format_time(record.received_at, zone, lang),
-    )
-    return render(
-        "report_saved", lang, {"summary": summary, "facts": facts, "site_id": site.id}
-    )
+    return facts
 
 
 def _site_title(site: Site, lang: str) -> str:

@@ -18,10 +18,12 @@ from pathlib import Path
 from bot.errors import JournalError
 from bot.model import Lifeline, RecordedReport, Reporter, ShelterReport, ShelterStatus, SupplyLevel
 from bot.store import Appended, OutboxEntry
+from bot.store.sqlite_conversations import SCHEMA as CONVERSATION_SCHEMA
+from bot.store.sqlite_conversations import ConversationTables
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS reports (
     id INTEGER PRIMARY KEY,
@@ -74,7 +76,7 @@ REPORT_COLUMNS = (
 )
 
 
-class SqliteJournal:
+class SqliteJournal(ConversationTables):
     """The Journal protocol on one SQLite file."""
 
     def __init__(self, path: str | Path):
@@ -93,6 +95,7 @@ class SqliteJournal:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA busy_timeout=5000")
             db.executescript(SCHEMA)
+            db.executescript(CONVERSATION_SCHEMA)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except (OSError, sqlite3.Error) as error:
             raise JournalError(f"cannot open the journal at {self.path}: {error}") from error
@@ -186,6 +189,21 @@ class SqliteJournal:
             (site_id, limit),
         )
         return [_record(row) for row in rows]
+
+    async def report(self, report_id: int) -> RecordedReport | None:
+        rows = await self._run(
+            self._query, f"SELECT {REPORT_COLUMNS} FROM reports WHERE id = ?", (report_id,)
+        )
+        return _record(rows[0]) if rows else None
+
+    async def report_before(self, site_id: str, report_id: int) -> RecordedReport | None:
+        rows = await self._run(
+            self._query,
+            f"SELECT {REPORT_COLUMNS} FROM reports WHERE site_id = ? AND id < ? "
+            "ORDER BY id DESC LIMIT 1",
+            (site_id, report_id),
+        )
+        return _record(rows[0]) if rows else None
 
     async def report_count(self) -> int:
         rows = await self._run(self._query, "SELECT COUNT(*) FROM reports", ())

@@ -11,8 +11,16 @@ from zoneinfo import ZoneInfo
 
 from bot.board import compute_board
 from bot.cards import create_help_card, create_welcome_card
+from bot.cards.alert import create_alert_card
 from bot.cards.board import create_board_card
-from bot.cards.report import create_report_card, create_report_pick_card, create_report_saved_card
+from bot.cards.reminder import create_reminder_card
+from bot.cards.report import (
+    create_report_card,
+    create_report_pick_card,
+    create_report_saved_card,
+    create_report_view_card,
+)
+from bot.critical import Change, ChangeKind
 from bot.model import (
     LIFELINES,
     SUPPLIES,
@@ -131,6 +139,34 @@ def sample_cards() -> dict[str, dict]:
                 ),
                 f"board/large-page-2/{lang}": create_board_card(
                     lang, sample_board(600), zone=TOKYO, page=2
+                ),
+                f"board/live-60-viewers/{lang}": create_board_card(
+                    lang,
+                    sample_board(600),
+                    zone=TOKYO,
+                    refresh_users=[f"29:{i:036d}" for i in range(80)],
+                    live=True,
+                ),
+                f"alert/grouped/{lang}": create_alert_card(
+                    lang,
+                    site,
+                    [
+                        Change(ChangeKind.FULL),
+                        Change(ChangeKind.LIFELINE_DOWN, "power"),
+                        Change(ChangeKind.SUPPLY_OUT, "water"),
+                        Change(ChangeKind.SUPPLY_OUT, "toilets"),
+                    ],
+                    last,
+                    zone=TOKYO,
+                ),
+                f"reminder/plain/{lang}": create_reminder_card(
+                    lang, site, last, silent_for=timedelta(hours=3, minutes=10), zone=TOKYO
+                ),
+                f"report_view/newer/{lang}": create_report_view_card(
+                    lang, site, last, zone=TOKYO, newer=sample_report(site, 1)
+                ),
+                f"report_view/missing/{lang}": create_report_view_card(
+                    lang, None, None, zone=TOKYO
                 ),
             }
         )

@@ -1,0 +1,102 @@
+"""The bot's long-lived parts, built in one place and stopped in order.
+
+Journal and use cases, then what speaks first: the board publisher, critical-need
+alerts and stale-site reminders, driven by one scheduler on one clock. bot/web.py
+starts them with the app and stops them with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from bot.alerts import Alerts
+from bot.proactive import Messenger
+from bot.publisher import BoardPublisher
+from bot.reminders import StaleReminders
+from bot.reports import Reports
+from bot.roles import Roles
+from bot.scheduler import Clock, Scheduler
+from bot.settings import Settings
+from bot.sites import Registry, load_registry
+from bot.store import Journal, open_journal
+
+log = logging.getLogger(__name__)
+
+# At shutdown, pending board updates and alerts get this long; the rest is abandoned.
+FLUSH_TIMEOUT = 5.0
+
+
+@dataclass
+class Services:
+    registry: Registry
+    journal: Journal
+    reports: Reports
+    roles: Roles
+    scheduler: Scheduler
+    publisher: BoardPublisher
+    alerts: Alerts
+    reminders: StaleReminders
+
+    @classmethod
+    async def start(cls, settings: Settings, adapter, clock: Clock) -> "Services":
+        """Open the journal, wire the use cases to the publisher, start the scheduler."""
+        registry = load_registry(settings.sites)
+        journal = open_journal(settings.database)
+        reports = Reports(journal, registry, settings.stale_after, clock=clock.now)
+        scheduler = Scheduler(clock)
+        messenger = Messenger(adapter, settings.app_id)
+        publisher = BoardPublisher(
+            journal, reports, messenger, scheduler, interval=settings.board_interval
+        )
+        alerts = Alerts(
+            journal, registry, publisher, messenger, scheduler, window=settings.board_interval
+        )
+        reminders = StaleReminders(
+            journal,
+            reports,
+            messenger,
+            scheduler,
+            publisher,
+            every=settings.stale_check_every.total_seconds(),
+            zone=ZoneInfo(settings.timezone),
+        )
+        reports.listeners += [publisher.on_report, alerts.on_report]
+
+        await publisher.start()
+        reminders.start()
+        scheduler.start()
+        return cls(
+            registry, journal, reports, Roles.from_settings(settings), scheduler, publisher,
+            alerts, reminders,
+        )
+
+    async def stop(self) -> None:
+        """Stop timed work, flush what is pending for a few seconds, close the journal."""
+        await self.scheduler.stop()
+        try:
+            await asyncio.wait_for(self._flush(), FLUSH_TIMEOUT)
+        except asyncio.TimeoutError:
+            log.warning(
+                "shutdown: Teams did not answer within %.0fs; pending board updates and "
+                "alerts were abandoned (%s, %s)",
+                FLUSH_TIMEOUT,
+                self.publisher.state(),
+                self.alerts.state(),
+            )
+        await self.journal.close()
+
+    async def _flush(self) -> None:
+        await self.alerts.flush()
+        await self.publisher.flush()
+
+    def health(self) -> dict:
+        """Return the state of the proactive work, for /healthz."""
+        return {
+            "boards": self.publisher.state(),
+            "alerts": self.alerts.state(),
+            "reminders": self.reminders.state(),
+            "scheduled": len(self.scheduler.pending()),
+        }
