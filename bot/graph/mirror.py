@@ -1,0 +1,365 @@
+"""The outbox worker: drains the journal's outbox into SharePoint lists with JSON batches.
+
+Each pass takes the newest pending state of each list item (the journal coalesces), sends
+up to 20 requests a $batch, paced to the tenant's resource-unit budget, and settles each
+row by its own answer inside the batch:
+
+- written: the row is done; a new item's id is stored so the next state is an update.
+- throttled or unavailable (429, 503, 504, also inside a 200 batch): tried again later,
+  after Retry-After or an exponential backoff with jitter.
+- refused for good (400): parked at once. Any other failure counts an attempt; a row is
+  parked after `max_attempts`. Parked rows stay in the journal until unparked.
+
+A batch that fails as a whole (network down, the envelope throttled) costs the rows
+nothing: an outage delays the mirror, it never parks it.
+
+Idempotency: every item carries its journal key in the unique, indexed `Key` column. A
+create whose outcome is unknown (a lost answer, a crash mid-drain) is looked up by Key
+before it is sent again; a create that still meets the key answers 409 and is looked up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlencode
+
+import httpx
+from kiota_abstractions.api_error import APIError
+from kiota_abstractions.method import Method
+from kiota_abstractions.request_information import RequestInformation
+from kiota_http.middleware.options import RetryHandlerOption
+from msgraph import GraphServiceClient
+
+from bot.errors import BcpError
+from bot.graph.client import ERROR_MAPPING
+from bot.graph.pacing import Clock, Sleep, UnitPacer, backoff
+from bot.graph.provision import find_lists
+from bot.graph.rows import list_row
+from bot.store import Journal, OutboxEntry
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 20
+PASS_SIZE = 200
+RETRYABLE = frozenset({429, 503, 504})
+HONOR_NON_INDEXED = "HonorNonIndexedQueriesWarningMayFailRandomly"
+
+
+@dataclass
+class _Plan:
+    """What to do for one outbox entry in this pass."""
+
+    entry: OutboxEntry
+    list_id: str
+    fields: dict
+    item_id: str | None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.entry.list_name, self.entry.item_key)
+
+
+@dataclass
+class DrainResult:
+    """One pass: rows written, retried, parked; units spent; seconds to wait before the next."""
+
+    written: int = 0
+    retried: int = 0
+    parked: int = 0
+    units: int = 0
+    wait: float = 0.0
+    idle: bool = False
+
+
+class _BatchFailed(Exception):
+    """The $batch as a whole failed; nothing in it is known to have happened."""
+
+    def __init__(self, reason: str, retry_after: float | None = None, status: int | None = None):
+        super().__init__(reason)
+        self.retry_after = retry_after
+        self.status = status
+
+
+@dataclass
+class Mirror:
+    """Drain the outbox of `journal` into the lists of `site_id`.
+
+    Args:
+        journal: the journal; only its outbox and graph item id methods are used.
+        client: a Graph client (bot.graph.client.connect). The mirror turns off the SDK's
+            own retries for its requests and retries by its own rules.
+        site_id: the SharePoint site that holds the provisioned lists.
+        units_per_minute: the tenant's budget (BCP_GRAPH_UNITS_PER_MINUTE).
+        max_attempts: failures after which a row is parked.
+        clock, sleep, rng: injectable for tests.
+    """
+
+    journal: Journal
+    client: GraphServiceClient
+    site_id: str
+    units_per_minute: int = 1200
+    max_attempts: int = 8
+    poll_interval: float = 2.0
+    clock: Clock = time.monotonic
+    sleep: Sleep = asyncio.sleep
+    rng: random.Random = field(default_factory=random.Random)
+    list_ids: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.pacer = UnitPacer(self.units_per_minute, self.clock, self.sleep)
+        self.per_batch = max(1, min(MAX_BATCH, int(self.pacer.capacity) // 2))
+        self.failures = 0
+        self.batches = 0
+        self.last_error = ""
+        self._uncertain: set[tuple[str, str]] = set()
+        self._gone: set[tuple[str, str]] = set()
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+
+    # -- the loop --------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Drain until stop(): at once when woken, else every poll_interval seconds."""
+        while not self._stop.is_set():
+            try:
+                result = await self.drain_once()
+            except BcpError as error:
+                self.failures += 1
+                self.last_error = str(error)
+                log.warning("Graph mirror paused: %s", error)
+                result = DrainResult(wait=backoff(self.failures, None, self.rng))
+            except Exception as error:  # the worker must outlive any single failure
+                self.failures += 1
+                self.last_error = repr(error)
+                log.exception("Graph mirror pass failed unexpectedly")
+                result = DrainResult(wait=backoff(self.failures, None, self.rng))
+            if result.wait:
+                await self._pause(self._stop, result.wait)
+            elif result.idle:
+                self._wake.clear()
+                await self._pause(self._wake, self.poll_interval)
+
+    def wake(self) -> None:
+        """Start a pass now (call after a journal write that added outbox rows)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def status(self) -> dict:
+        """Return what /healthz shows of the mirror besides the outbox counts."""
+        return {
+            "batches": self.batches,
+            "units": self.pacer.spent,
+            "failures_in_a_row": self.failures,
+            "last_error": self.last_error,
+        }
+
+    @staticmethod
+    async def _pause(event: asyncio.Event, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(event.wait(), seconds)
+        except TimeoutError:
+            pass
+
+    # -- one pass --------------------------------------------------------------------
+
+    async def drain_once(self, limit: int = PASS_SIZE) -> DrainResult:
+        """Send the newest state of up to `limit` pending items; return what happened."""
+        entries = await self.journal.outbox_pending(limit)
+        if not entries:
+            return DrainResult(idle=True)
+        if not self.list_ids:
+            self.list_ids = await find_lists(self.client, self.site_id)
+
+        result = DrainResult()
+        plans = [plan for entry in entries if (plan := await self._plan(entry, result))]
+        try:
+            lookups = [p for p in plans if p.item_id is None and self._unsure(p)]
+            for chunk in _chunks(lookups, self.per_batch):
+                await self._look_up(chunk, plans, result)
+            for chunk in _chunks(plans, self.per_batch):
+                await self._write(chunk, result)
+        except _BatchFailed as failure:
+            self.failures += 1
+            self.last_error = str(failure)
+            result.wait = backoff(self.failures, failure.retry_after, self.rng)
+            if failure.status == 429:
+                self.pacer.hold(result.wait)
+            log.warning("Graph batch failed (%s); next try in %.1f s", failure, result.wait)
+        return result
+
+    async def _plan(self, entry: OutboxEntry, result: DrainResult) -> _Plan | None:
+        try:
+            schema, fields = list_row(entry.list_name, entry.item_key, entry.fields)
+        except (KeyError, ValueError) as error:
+            await self._park(entry, f"cannot map to a list row: {error!r}", result)
+            return None
+        key = (entry.list_name, entry.item_key)
+        item_id = None
+        if key not in self._gone:
+            item_id = await self.journal.graph_item_id(entry.list_name, entry.item_key)
+        return _Plan(entry, self.list_ids[schema.key], fields, item_id)
+
+    def _unsure(self, plan: _Plan) -> bool:
+        """Return True when an earlier create of this item may have succeeded."""
+        return plan.key in self._uncertain or plan.key in self._gone or plan.entry.attempts > 0
+
+    async def _look_up(self, chunk: list[_Plan], plans: list[_Plan], result: DrainResult):
+        requests = [self._lookup_request(plan) for plan in chunk]
+        answers = await self._send(requests, units=2 * len(requests), result=result)
+        for plan, answer in zip(chunk, answers, strict=True):
+            if answer["status"] != 200:
+                # Not known whether it exists: do not create it blindly in this pass.
+                plans.remove(plan)
+                continue
+            found = answer.get("body", {}).get("value", [])
+            self._uncertain.discard(plan.key)
+            self._gone.discard(plan.key)
+            if found:
+                plan.item_id = found[0]["id"]
+                await self.journal.set_graph_item_id(*plan.key, plan.item_id)
+
+    async def _write(self, chunk: list[_Plan], result: DrainResult) -> None:
+        requests = [self._write_request(plan) for plan in chunk]
+        try:
+            answers = await self._send(requests, units=2 * len(requests), result=result)
+        except _BatchFailed as failure:
+            if failure.status != 429:
+                # The creates may have happened with only their answers lost.
+                self._uncertain.update(p.key for p in chunk if p.item_id is None)
+            raise
+
+        done, hold = [], 0.0
+        for plan, answer in zip(chunk, answers, strict=True):
+            status = answer["status"]
+            if status in (200, 201):
+                if plan.item_id is None:
+                    plan.item_id = answer["body"]["id"]
+                    await self.journal.set_graph_item_id(*plan.key, plan.item_id)
+                self._uncertain.discard(plan.key)
+                done.append(plan.entry)
+                continue
+            retry_after = _retry_after(answer.get("headers", {}))
+            if status == 429:
+                hold = max(hold, retry_after or backoff(1, None, self.rng))
+                result.retried += 1
+                continue
+            if plan.item_id is None and status in (409, 503, 504):
+                self._uncertain.add(plan.key)
+            if plan.item_id is not None and status == 404:
+                self._gone.add(plan.key)
+            if status in RETRYABLE:
+                hold = max(hold, retry_after or 0.0)
+            await self._failed(plan.entry, status, answer, result)
+
+        if done:
+            await self.journal.outbox_complete(done)
+            result.written += len(done)
+        if hold:
+            self.pacer.hold(hold)
+
+    async def _failed(self, entry: OutboxEntry, status: int, answer: dict, result) -> None:
+        error = answer.get("body", {}).get("error", {})
+        reason = f"HTTP {status} {error.get('code', '')}: {error.get('message', '')}".strip()
+        if status == 400:
+            await self._park(entry, reason, result)
+            return
+        park = entry.attempts + 1 >= self.max_attempts
+        if park:
+            await self._park(entry, reason, result)
+        else:
+            await self.journal.outbox_retry(entry, reason, park=False)
+            result.retried += 1
+            log.info("Graph refused %s/%s (%s); will retry", *_ids(entry), reason)
+
+    async def _park(self, entry: OutboxEntry, reason: str, result: DrainResult) -> None:
+        await self.journal.outbox_retry(entry, reason, park=True)
+        result.parked += 1
+        log.error(
+            "Parked outbox row %s for %s/%s after %d attempts: %s. It stays in the journal; "
+            "unpark it once the cause is fixed.",
+            entry.id, *_ids(entry), entry.attempts + 1, reason,
+        )
+
+    # -- requests --------------------------------------------------------------------
+
+    def _items_url(self, plan: _Plan) -> str:
+        return f"/sites/{quote(self.site_id, safe=',')}/lists/{plan.list_id}/items"
+
+    def _lookup_request(self, plan: _Plan) -> dict:
+        key = plan.entry.item_key.replace("'", "''")
+        query = urlencode({"$filter": f"fields/Key eq '{key}'", "$select": "id"}, quote_via=quote)
+        return {
+            "method": "GET",
+            "url": f"{self._items_url(plan)}?{query}",
+            "headers": {"Prefer": HONOR_NON_INDEXED},
+        }
+
+    def _write_request(self, plan: _Plan) -> dict:
+        json_header = {"Content-Type": "application/json"}
+        if plan.item_id is None:
+            url, method, body = self._items_url(plan), "POST", {"fields": plan.fields}
+        else:
+            url, method, body = f"{self._items_url(plan)}/{plan.item_id}/fields", "PATCH", (
+                plan.fields
+            )
+        return {"method": method, "url": url, "headers": json_header, "body": body}
+
+    async def _send(self, requests: list[dict], units: int, result: DrainResult) -> list[dict]:
+        """POST one $batch; return the inner answers in the order of `requests`."""
+        await self.pacer.spend(units)
+        body = {"requests": [dict(r, id=str(n)) for n, r in enumerate(requests, 1)]}
+        info = RequestInformation(Method.POST, "{+baseurl}/$batch")
+        info.headers.try_add("Accept", "application/json")
+        info.set_stream_content(json.dumps(body, ensure_ascii=False).encode(), "application/json")
+        info.add_request_options([RetryHandlerOption(should_retry=False)])
+
+        started = self.clock()
+        try:
+            adapter = self.client.request_adapter
+            content = await adapter.send_primitive_async(info, "bytes", ERROR_MAPPING)
+        except APIError as error:
+            headers = error.response_headers or {}
+            raise _BatchFailed(
+                f"$batch answered HTTP {error.response_status_code}",
+                _retry_after(headers), error.response_status_code,
+            ) from error
+        except httpx.TransportError as error:
+            raise _BatchFailed(f"Graph unreachable: {error!r}") from error
+
+        self.failures, self.batches = 0, self.batches + 1
+        result.units += units
+        by_id = {a["id"]: a for a in json.loads(content).get("responses", [])}
+        answers = [by_id.get(str(n), {"status": 502}) for n in range(1, len(requests) + 1)]
+        statuses = [a["status"] for a in answers]
+        log.info(
+            "Graph batch: %d requests, %d ok, %d throttled, %d failed, %d units, %.0f ms",
+            len(requests), sum(s < 300 for s in statuses), statuses.count(429),
+            sum(s >= 300 and s != 429 for s in statuses), units, (self.clock() - started) * 1000,
+        )
+        return answers
+
+
+def _chunks(plans: list[_Plan], size: int) -> list[list[_Plan]]:
+    return [plans[i : i + size] for i in range(0, len(plans), size)]
+
+
+def _retry_after(headers: dict) -> float | None:
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def _ids(entry: OutboxEntry) -> tuple[str, str]:
+    return entry.list_name, entry.item_key
