@@ -1,0 +1,207 @@
+"""What the simulated people send: submission kinds, text commands, and the users themselves.
+
+A submission kind is one function registered with `@submission_kind`. It gets a random
+generator, the user, the site and a fresh submission id, and returns the card verb and
+the card data Teams would send for it; with `invalid` set it makes one mistake a person
+(or an old card) really makes. The registration says how to tell an accepted answer
+from a rejected one and where the journal records the submission, so the load generator
+and the journal check need nothing else. Shelter reports are the only kind the product
+has so far; staff check-ins, supply requests and acknowledgements join here as one
+function each.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Callable
+
+from bench.registry import SiteRow
+
+LIFELINES = ("power", "water", "gas", "telecom")
+SUPPLIES = ("water", "food", "blankets", "medicine", "toilets", "formula", "diapers", "sanitary")
+
+Builder = Callable[[random.Random, "User", SiteRow, str, bool], tuple[str, dict]]
+
+
+@dataclass(frozen=True)
+class SubmissionKind:
+    """A kind of card submission and how to check it end to end.
+
+    Attributes:
+        form_verbs: verbs of the cards that ask for this submission; an answer that
+            still offers one of them is a rejection (the form back with errors).
+        journal_table, journal_key: where the journal records each accepted submission
+            id, for the "journal rows equal accepted submissions" check.
+    """
+
+    name: str
+    build: Builder
+    form_verbs: frozenset[str]
+    journal_table: str
+    journal_key: str = "submission_id"
+
+
+KINDS: dict[str, SubmissionKind] = {}
+
+
+def submission_kind(name: str, *, form_verbs: tuple[str, ...], journal_table: str,
+                    journal_key: str = "submission_id") -> Callable[[Builder], Builder]:
+    """Register a submission builder under `name`."""
+    def register(build: Builder) -> Builder:
+        KINDS[name] = SubmissionKind(name, build, frozenset(form_verbs), journal_table,
+                                     journal_key)
+        return build
+    return register
+
+
+@dataclass(frozen=True)
+class User:
+    """A simulated Teams user in a personal chat with the bot."""
+
+    number: int
+    name: str
+    lang: str
+    home: SiteRow
+
+    @property
+    def id(self) -> str:
+        return f"29:staff-{self.number:05d}"
+
+    @property
+    def conversation_id(self) -> str:
+        return f"a:personal-staff-{self.number:05d}"
+
+    @property
+    def locale(self) -> str:
+        return "ja-jp" if self.lang == "ja" else "en-US"
+
+    def account(self) -> dict:
+        return {"id": self.id, "name": self.name, "aadObjectId": f"aad-staff-{self.number:05d}"}
+
+
+SURNAMES = ("佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤",
+            "吉田", "山田", "佐々木", "山口", "松本", "井上", "木村", "林", "斎藤", "清水")
+GIVEN = ("花子", "太郎", "健太", "美咲", "翔太", "陽子", "大輔", "由美", "直樹", "恵")
+ENGLISH = ("Alex Smith", "Maria Garcia", "Chen Wei", "Nguyen Thi Lan", "Priya Nair")
+
+
+def make_users(count: int, sites: list[SiteRow], seed: int = 0, first: int = 1) -> list[User]:
+    """Return `count` users, nine in ten Japanese-speaking, each assigned a home site."""
+    rng = random.Random(seed)
+    users = []
+    for number in range(first, first + count):
+        if rng.random() < 0.9:
+            name, lang = f"{rng.choice(SURNAMES)} {rng.choice(GIVEN)}", "ja"
+        else:
+            name, lang = rng.choice(ENGLISH), "en"
+        users.append(User(number, name, lang, sites[(number - first) % len(sites)]))
+    return users
+
+
+# Text commands typed to the bot, with a weight each; "{site}" becomes a site name.
+COMMANDS = (
+    ("報告", 3), ("ボード", 2), ("board", 1), ("report {site}", 2), ("ヘルプ", 1), ("help", 1),
+)
+
+
+def command_text(rng: random.Random, user: User) -> str:
+    text = rng.choices([c for c, _ in COMMANDS], [w for _, w in COMMANDS])[0]
+    return text.format(site=user.home.name_en if user.lang == "en" else user.home.name_ja)
+
+
+# --- shelter reports ---------------------------------------------------------------------
+
+NEEDS_JA = ("毛布 30枚", "粉ミルクと哺乳瓶", "車いす用トイレ", "発電機の燃料", "常備薬（高血圧）",
+            "ブルーシート 20枚", "飲料水 2L×200本", "簡易トイレの追加", "通訳（英語・ベトナム語）")
+NEEDS_EN = ("Blankets x30", "Baby formula", "Generator fuel", "Interpreter (Vietnamese)")
+LIFELINE_ODDS = {"power": (4, 2, 4), "water": (5, 2, 3), "gas": (4, 1, 5), "telecom": (5, 3, 2)}
+SHELTER_MISTAKES = (
+    "households_exceed", "negative_care", "not_a_number", "unknown_site", "missing_evacuees",
+    "zero_capacity", "unknown_choice", "needs_too_long",
+)
+
+
+@submission_kind("shelter_report", form_verbs=("report_save", "report_pick"),
+                 journal_table="reports")
+def shelter_report(rng: random.Random, user: User, site: SiteRow, submission_id: str,
+                   invalid: bool) -> tuple[str, dict]:
+    """A shelter status report in the first hour after an earthquake."""
+    capacity = site.capacity or 300
+    status = rng.choices(("open", "preparing", "full", "closed"), (75, 10, 10, 5))[0]
+    if status == "full":
+        evacuees = rng.randint(capacity, capacity * 6 // 5)
+    elif status == "open":
+        evacuees = int(capacity * rng.betavariate(2, 3))
+    else:
+        evacuees = rng.randint(0, 20)
+    households = min(evacuees, round(evacuees / rng.uniform(2.0, 3.0)))
+    care = min(evacuees, round(evacuees * rng.uniform(0.03, 0.12)))
+
+    data = {
+        "site_id": site.id,
+        "submission_id": submission_id,
+        "lang": user.lang,
+        "status": status,
+        "evacuees": str(evacuees),
+        "households": str(households),
+        "care_needed": str(care),
+        "capacity": str(capacity) if rng.random() < 0.9 else "",
+        "needs": rng.choice(NEEDS_JA if user.lang == "ja" else NEEDS_EN)
+        if rng.random() < 0.3 else "",
+    }
+    for name in LIFELINES:
+        data[f"lifeline_{name}"] = rng.choices(("ok", "limited", "down"), LIFELINE_ODDS[name])[0]
+    for name in SUPPLIES:
+        data[f"supply_{name}"] = rng.choices(("ok", "low", "out"), (6, 3, 1))[0]
+
+    if invalid:
+        _make_mistake(rng.choice(SHELTER_MISTAKES), data, evacuees)
+    return "report_save", data
+
+
+def _make_mistake(mistake: str, data: dict, evacuees: int) -> None:
+    if mistake == "households_exceed":
+        data["households"] = str(evacuees + 5)
+    elif mistake == "negative_care":
+        data["care_needed"] = "-3"
+    elif mistake == "not_a_number":
+        data["evacuees"] = f"約{evacuees}"
+    elif mistake == "unknown_site":
+        data["site_id"] = "S9999"
+    elif mistake == "missing_evacuees":
+        data["evacuees"] = ""
+    elif mistake == "zero_capacity":
+        data["capacity"] = "0"
+    elif mistake == "unknown_choice":
+        data["supply_water"] = "plenty"
+    elif mistake == "needs_too_long":
+        data["needs"] = "毛布" * 300
+
+
+# --- HQ channels -------------------------------------------------------------------------
+
+BOT = {"id": "28:bcp-board", "name": "BCP Board"}
+
+
+def hq_conversation(number: int) -> str:
+    return f"19:bench-hq-{number}@thread.tacv2"
+
+
+def hq_activity(kind: str, number: int, service_url: str, extra: dict) -> dict:
+    """Return an activity from an HQ member in HQ team channel `number`."""
+    return {
+        "type": kind,
+        "id": f"bench-hq-{kind}-{number}",
+        "channelId": "msteams",
+        "serviceUrl": service_url,
+        "from": {"id": f"29:hq-{number}", "name": f"本部 {number}", "aadObjectId": f"aad-hq-{number}"},
+        "recipient": BOT,
+        "conversation": {"id": hq_conversation(number), "conversationType": "channel",
+                         "isGroup": True},
+        "locale": "ja-jp",
+        "localTimezone": "Asia/Tokyo",
+        "channelData": {"tenant": {"id": "bench-tenant"}, "team": {"id": f"19:bench-team-{number}"},
+                        "channel": {"id": hq_conversation(number)}},
+        **extra,
+    }
