@@ -144,6 +144,8 @@ class StaleReminders:
             self.failures += 1
             if error.blocked:
                 await self.journal.block_contact(contact.user_id, str(error))
+                # Their next report must save the contact again, which clears the block.
+                self._known.pop(contact.user_id, None)
                 log.warning(
                     "reminder for site %s refused by %s (%s); not sending them reminders "
                     "until they report again",

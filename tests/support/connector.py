@@ -16,10 +16,14 @@ from aiohttp import web
 
 @dataclass
 class Recorded:
+    """One request: `activity_id` is the one addressed (PUT), `answered_id` the one given."""
+
     method: str
     conversation_id: str
     activity_id: str | None
     body: dict
+    answered_id: str | None = None
+    status: int = 200
 
 
 @dataclass
@@ -27,8 +31,11 @@ class LocalConnector:
     """Record the bot's outgoing activities, per conversation."""
 
     requests: list[Recorded] = field(default_factory=list)
-    # (method, status, headers) answers to give before normal service resumes.
-    faults: list[tuple[str, int, dict]] = field(default_factory=list)
+    # Requests answered with a fault; they are not in `requests`.
+    refused: list[Recorded] = field(default_factory=list)
+    # (method, status, headers[, conversation_id]) answers to give, each once, before
+    # normal service resumes; without a conversation id any conversation matches.
+    faults: list[tuple] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -71,33 +78,37 @@ class LocalConnector:
                 self._arrived.clear()
                 await self._arrived.wait()
 
-    def _fault(self, method: str) -> web.Response | None:
-        for index, (fault_method, status, headers) in enumerate(self.faults):
-            if fault_method == method:
+    def fail(
+        self, method: str, status: int, headers: dict | None = None, conversation_id: str = ""
+    ) -> None:
+        """Answer the next `method` request (to `conversation_id`, if given) with `status`."""
+        self.faults.append((method, status, headers or {}, conversation_id))
+
+    def _fault(self, method: str, conversation_id: str) -> tuple[int, dict] | None:
+        for index, (fault_method, status, headers, *only) in enumerate(self.faults):
+            if fault_method == method and (not only or only[0] in ("", conversation_id)):
                 del self.faults[index]
-                return web.json_response(
-                    {"error": {"code": "Injected", "message": "injected fault"}},
-                    status=status,
-                    headers=headers,
-                )
+                return status, headers
         return None
 
     async def _record(self, request: web.Request, method: str) -> web.Response:
         body = await request.json()
-        fault = self._fault(method)
+        conversation_id = request.match_info["conversation"]
+        addressed = request.match_info.get("activity")
+        fault = self._fault(method, conversation_id)
         if fault is not None:
-            return fault
-        self.requests.append(
-            Recorded(
-                method,
-                request.match_info["conversation"],
-                request.match_info.get("activity"),
-                body,
+            status, headers = fault
+            self.refused.append(Recorded(method, conversation_id, addressed, body, status=status))
+            self._arrived.set()
+            return web.json_response(
+                {"error": {"code": "Injected", "message": "injected fault"}},
+                status=status,
+                headers=headers,
             )
-        )
+        answered_id = addressed if method == "PUT" else f"activity-{next(self._ids)}"
+        self.requests.append(Recorded(method, conversation_id, addressed, body, answered_id))
         self._arrived.set()
-        activity_id = request.match_info.get("activity") if method == "PUT" else None
-        return web.json_response({"id": activity_id or f"activity-{next(self._ids)}"})
+        return web.json_response({"id": answered_id})
 
     async def _post(self, request: web.Request) -> web.Response:
         return await self._record(request, "POST")
