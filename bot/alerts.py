@@ -1,5 +1,8 @@
 """Critical-need alerts: one message to every HQ board per change, grouped per site.
 
+Staff check-ins alert the same way, grouped per person: a member of staff moving into
+"needs help" alerts once, and again only after a check-in that says otherwise.
+
 Reports arrive through the Reports listener and wait `window` seconds, so that several
 reports from one site close together make one alert. Each report is compared with the
 one before it (bot/critical.py): a supply going out, a shelter going full or a lifeline
@@ -23,13 +26,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
-from bot.cards.alert import alert_title, create_alert_card
+from bot.cards.alert import (
+    alert_title,
+    create_alert_card,
+    create_help_alert_card,
+    help_alert_title,
+)
 from bot.critical import Change, critical_changes, still_true
 from bot.model import RecordedReport
 from bot.proactive import DeliveryError, Messenger, retry_delay
 from bot.publisher import BoardPublisher, board_zone
 from bot.scheduler import Scheduler
 from bot.sites import Registry
+from bot.staff import RecordedCheckIn, Safety, asks_for_help
 from bot.store import BoardRegistration, Journal
 
 log = logging.getLogger(__name__)
@@ -41,9 +50,13 @@ MAX_ATTEMPTS = 5
 
 @dataclass
 class _Delivery:
-    """One alert message on its way to one board conversation."""
+    """One alert message on its way to one board conversation.
 
-    site_id: str
+    Attributes:
+        subject: what the alert is about, for the logs ("site S001", "staff 29:...").
+    """
+
+    subject: str
     board: BoardRegistration
     card: dict
     summary: str
@@ -73,6 +86,7 @@ class Alerts:
         self.retries = 0
         self.failures = 0
         self._waiting: dict[str, list[RecordedReport]] = {}
+        self._waiting_staff: dict[str, list[RecordedCheckIn]] = {}
         self._deliveries: dict[str, _Delivery] = {}
         self._next_post: dict[str, datetime] = {}
         self._keys = itertools.count(1)
@@ -115,8 +129,47 @@ class Alerts:
         )
         for board in boards:
             card = create_alert_card(board.language, site, changes, latest, zone=board_zone(board))
-            delivery = _Delivery(site_id, board, card, alert_title(board.language, site))
+            delivery = _Delivery(f"site {site_id}", board, card, alert_title(board.language, site))
             self._queue(delivery, self.clock.now())
+
+    async def on_check_in(self, record: RecordedCheckIn) -> None:
+        """Check-ins listener: hold the check-in for its person's grouping window."""
+        user_id = record.reporter.user_id
+        self._waiting_staff.setdefault(user_id, []).append(record)
+        self.scheduler.after(
+            self.window, f"alerts:staff:{user_id}", partial(self._evaluate_staff, user_id)
+        )
+
+    async def _evaluate_staff(self, user_id: str) -> None:
+        records = sorted(self._waiting_staff.pop(user_id, []), key=lambda record: record.id)
+        if not records:
+            return
+        previous = await self.journal.check_in_before(user_id, records[0].id)
+        before = previous.check_in if previous else None
+        asked = False
+        for record in records:
+            asked = asked or asks_for_help(before, record.check_in)
+            before = record.check_in
+        latest = records[-1]
+        if not asked or latest.check_in.safety is not Safety.NEED_HELP:
+            return
+
+        boards = self.publisher.live_boards()
+        if not boards:
+            log.warning(
+                "staff %s asked for help (check-in %d) but no HQ board is registered to "
+                "hear it; type 'board here' in an HQ channel",
+                user_id,
+                latest.id,
+            )
+            return
+        log.info(
+            "help alert for staff %s (check-in %d) to %d boards", user_id, latest.id, len(boards)
+        )
+        for board in boards:
+            card = create_help_alert_card(board.language, latest, zone=board_zone(board))
+            title = help_alert_title(board.language, latest)
+            self._queue(_Delivery(f"staff {user_id}", board, card, title), self.clock.now())
 
     def _queue(self, delivery: _Delivery, earliest: datetime) -> None:
         conversation_id = delivery.board.conversation_id
@@ -138,8 +191,8 @@ class Alerts:
             if final or error.blocked or error.gone or delivery.attempts >= MAX_ATTEMPTS:
                 self.failures += 1
                 log.error(
-                    "alert for site %s to %s dropped after %d attempts: %s",
-                    delivery.site_id,
+                    "alert for %s to %s dropped after %d attempts: %s",
+                    delivery.subject,
                     conversation_id,
                     delivery.attempts,
                     error,
@@ -148,8 +201,8 @@ class Alerts:
             delay = retry_delay(error, delivery.attempts, self.window)
             self.retries += 1
             log.warning(
-                "alert for site %s to %s not sent (%s); retrying in %.1fs",
-                delivery.site_id,
+                "alert for %s to %s not sent (%s); retrying in %.1fs",
+                delivery.subject,
                 conversation_id,
                 error,
                 delay,
@@ -162,12 +215,15 @@ class Alerts:
         """Evaluate waiting reports and try every pending alert once, at shutdown."""
         for site_id in list(self._waiting):
             await self._evaluate(site_id)
+        for user_id in list(self._waiting_staff):
+            await self._evaluate_staff(user_id)
         keys = list(self._deliveries)
         await asyncio.gather(*(self._deliver(key, final=True) for key in keys))
 
     def state(self) -> dict:
         return {
             "waiting_sites": len(self._waiting),
+            "waiting_staff": len(self._waiting_staff),
             "pending": len(self._deliveries),
             "sent": self.sent,
             "retries": self.retries,

@@ -13,6 +13,7 @@ from enum import IntEnum
 from typing import Iterable, Mapping
 
 from bot.model import RecordedReport, ShelterStatus, Site, SupplyLevel
+from bot.staff import Attendance
 
 
 class Congestion(IntEnum):
@@ -73,6 +74,7 @@ class Board:
     rows: tuple[SiteRow, ...]
     totals: Totals
     generated_at: datetime
+    attendance: Attendance | None = None
 
     @property
     def reported_rows(self) -> tuple[SiteRow, ...]:
@@ -88,6 +90,7 @@ def compute_board(
     latest: Mapping[str, RecordedReport],
     now: datetime,
     stale_after: timedelta,
+    attendance: Attendance | None = None,
 ) -> Board:
     """Compute the board from the registry and each site's latest report.
 
@@ -96,11 +99,14 @@ def compute_board(
         latest: the newest report per site id (sites without one are unreported).
         now: the current time (aware).
         stale_after: how long an active site may go without a report.
+        attendance: the staff check-ins tally, shown beside the sites.
     """
     rows = [_row(site, latest.get(site.id), now, stale_after) for site in sites]
     order = {id(row): index for index, row in enumerate(rows)}
     rows.sort(key=lambda row: (row.urgency, -(row.use or 0.0), order[id(row)]))
-    return Board(rows=tuple(rows), totals=_totals(rows), generated_at=now)
+    return Board(
+        rows=tuple(rows), totals=_totals(rows), generated_at=now, attendance=attendance
+    )
 
 
 def _row(site: Site, latest: RecordedReport | None, now: datetime, stale_after: timedelta):

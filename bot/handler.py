@@ -17,12 +17,18 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot.cards import create_help_card, create_welcome_card
 from bot.cards.board import create_board_card
+from bot.cards.checkin import (
+    create_checkin_card,
+    create_checkin_saved_card,
+    create_checkin_view_card,
+)
 from bot.cards.report import (
     create_report_card,
     create_report_pick_card,
     create_report_saved_card,
     create_report_view_card,
 )
+from bot.checkins import CheckedIn, CheckIns
 from bot.commands import language_named, parse_command
 from bot.locales import LANGUAGES, language_of_locale, text
 from bot.model import Site
@@ -57,11 +63,13 @@ class BcpBot(ActivityHandler):
         journal: Journal,
         reports: Reports,
         *,
+        checkins: CheckIns | None = None,
         roles: Roles | None = None,
         publisher: BoardPublisher | None = None,
         reminders: StaleReminders | None = None,
     ):
         """Args:
+        checkins: staff check-ins; a journal-backed one is made when not given.
         publisher: keeps live boards; without it "board here" fails with an apology.
         reminders: remembers how to reach reporters; without it nobody is reminded.
         """
@@ -69,6 +77,7 @@ class BcpBot(ActivityHandler):
         self.journal = journal
         self.reports = reports
         self.registry = reports.registry
+        self.checkins = checkins or CheckIns(journal, clock=reports.clock)
         self.roles = roles or Roles.from_settings(settings)
         self.publisher = publisher
         self.reminders = reminders
@@ -126,6 +135,8 @@ class BcpBot(ActivityHandler):
             card = await self.create_report_entry(turn, query=command.argument)
         elif command.name == "board":
             card = await self.create_board(turn)
+        elif command.name == "checkin":
+            card = await self.create_checkin_form(turn)
         elif command.name in ("board_here", "board_off"):
             await self.manage_board(turn, register=command.name == "board_here")
             return
@@ -224,6 +235,37 @@ class BcpBot(ActivityHandler):
         newer = await self.journal.latest_report(record.report.site_id)
         return create_report_view_card(turn.lang, site, record, zone=turn.zone, newer=newer)
 
+    async def handle_checkin(self, turn: Turn, data: dict) -> dict:
+        return await self.create_checkin_form(turn)
+
+    async def handle_checkin_save(self, turn: Turn, data: dict) -> dict:
+        submission_id = str(data.get("submission_id") or "")[:100] or str(uuid.uuid4())
+        outcome = await self.checkins.submit(submission_id, data, turn.reporter, turn.zone)
+
+        if isinstance(outcome, CheckedIn):
+            turn.context.turn_state["outcome"] = "duplicate" if outcome.duplicate else "recorded"
+            return create_checkin_saved_card(turn.lang, outcome.record, zone=turn.zone)
+
+        turn.context.turn_state["outcome"] = "rejected " + ",".join(outcome.errors)
+        values = {key: str(value) for key, value in data.items() if key not in ("lang",)}
+        return await self.create_checkin_form(
+            turn, submission_id, values=values, errors=outcome.errors
+        )
+
+    async def handle_checkin_view(self, turn: Turn, data: dict) -> dict:
+        """Show one check-in, from a help alert's button (HQ only: it names a person)."""
+        if not self.roles.is_hq(turn.reporter):
+            turn.context.turn_state["outcome"] = "refused"
+            return create_checkin_view_card(turn.lang, None, zone=turn.zone)
+        record = None
+        if str(data.get("checkin_id") or "").isdigit():
+            record = await self.journal.check_in(int(data["checkin_id"]))
+        if record is None:
+            turn.context.turn_state["outcome"] = "not found"
+            return create_checkin_view_card(turn.lang, None, zone=turn.zone)
+        newer = await self.journal.latest_check_in_of(record.reporter.user_id)
+        return create_checkin_view_card(turn.lang, record, zone=turn.zone, newer=newer)
+
     async def handle_help(self, turn: Turn, data: dict) -> dict:
         return create_help_card(turn.lang)
 
@@ -280,6 +322,28 @@ class BcpBot(ActivityHandler):
             now=self.reports.clock(),
         )
 
+    async def create_checkin_form(
+        self,
+        turn: Turn,
+        submission_id: str | None = None,
+        *,
+        values: dict | None = None,
+        errors: dict | None = None,
+    ) -> dict:
+        """Render the check-in form, filled from the person's last check-in."""
+        last = await self.journal.latest_check_in_of(turn.reporter.user_id)
+        if values is None and last is not None:
+            values = last.check_in.to_fields()
+        return create_checkin_card(
+            turn.lang,
+            submission_id or str(uuid.uuid4()),
+            values=values,
+            errors=errors,
+            last=last,
+            zone=turn.zone,
+            now=self.reports.clock(),
+        )
+
     async def create_board(self, turn: Turn, page: int = 1) -> dict:
         """Render the board; in a live board's conversation, note who is looking."""
         board = await self.reports.board()
@@ -288,7 +352,12 @@ class BcpBot(ActivityHandler):
         registration = self.publisher.registration(conversation_id) if self.publisher else None
         if registration is None:
             return create_board_card(
-                turn.lang, board, zone=turn.zone, page=page, refresh_users=[turn.reporter.user_id]
+                turn.lang,
+                board,
+                zone=turn.zone,
+                page=page,
+                refresh_users=[turn.reporter.user_id],
+                names=self.roles.is_hq(turn.reporter),
             )
 
         await self.publisher.viewed(conversation_id, turn.reporter.user_id)
@@ -305,6 +374,7 @@ class BcpBot(ActivityHandler):
             page=page,
             refresh_users=registration.viewers,
             live=live,
+            names=True,
         )
 
     # Live boards and reporters' conversations
@@ -352,6 +422,9 @@ VERBS = frozenset(
         "report_view",
         "board",
         "board_refresh",
+        "checkin",
+        "checkin_save",
+        "checkin_view",
         "help",
         "language",
     }

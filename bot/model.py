@@ -165,7 +165,7 @@ def parse_shelter_report(
     elif site_id not in known_sites:
         rejection.add("site_id", "error_unknown_site")
 
-    status = _enum(text, "status", ShelterStatus, rejection)
+    status = parse_choice(text, "status", ShelterStatus, rejection)
     evacuees = _count(text, "evacuees", rejection, required=True)
     households = _count(text, "households", rejection, required=True)
     care_needed = _count(text, "care_needed", rejection, required=False)
@@ -176,8 +176,12 @@ def parse_shelter_report(
     if evacuees is not None and care_needed is not None and care_needed > evacuees:
         rejection.add("care_needed", "error_care_exceed")
 
-    lifelines = {name: _enum(text, f"lifeline_{name}", Lifeline, rejection) for name in LIFELINES}
-    supplies = {name: _enum(text, f"supply_{name}", SupplyLevel, rejection) for name in SUPPLIES}
+    lifelines = {
+        name: parse_choice(text, f"lifeline_{name}", Lifeline, rejection) for name in LIFELINES
+    }
+    supplies = {
+        name: parse_choice(text, f"supply_{name}", SupplyLevel, rejection) for name in SUPPLIES
+    }
 
     needs = text.get("needs", "")
     if len(needs) > MAX_NEEDS_LENGTH:
@@ -230,7 +234,8 @@ def _count(
     return value
 
 
-def _enum(text: Mapping[str, str], name: str, kind: type[Enum], rejection: Rejection):
+def parse_choice(text: Mapping[str, str], name: str, kind: type[Enum], rejection: Rejection):
+    """Return the member of `kind` that field `name` holds, or None, noting why in `rejection`."""
     raw = text.get(name, "")
     if not raw:
         rejection.add(name, "error_required")

@@ -27,6 +27,7 @@ from bot.model import RecordedReport
 from bot.proactive import DeliveryError, Messenger, retry_delay
 from bot.reports import Reports
 from bot.scheduler import Scheduler
+from bot.staff import RecordedCheckIn
 from bot.store import BoardRegistration, Journal
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,10 @@ class BoardPublisher:
 
     async def on_report(self, record: RecordedReport) -> None:
         """Reports listener: a new report changes the board."""
+        self.changed()
+
+    async def on_check_in(self, record: RecordedCheckIn) -> None:
+        """Check-ins listener: a new check-in changes the staff tally on the board."""
         self.changed()
 
     # Registration
@@ -211,6 +216,8 @@ class BoardPublisher:
             zone=board_zone(registration),
             refresh_users=registration.viewers,
             live=True,
+            # Only HQ registers boards, so the people who need help are named there.
+            names=True,
         )
         now = self.clock.now()
         posting = registration.activity_id is None

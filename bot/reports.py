@@ -15,6 +15,7 @@ from typing import Awaitable, Callable, Mapping
 from bot.board import Board, compute_board
 from bot.model import RecordedReport, Rejection, Reporter, parse_shelter_report
 from bot.sites import Registry
+from bot.staff import tally
 from bot.store import Journal
 
 log = logging.getLogger(__name__)
@@ -79,13 +80,21 @@ class Reports:
             parsed.status.value,
             parsed.evacuees,
         )
-        for listener in self.listeners:
-            try:
-                await listener(appended.record)
-            except Exception:
-                log.exception("a report listener failed for report %d", appended.record.id)
+        await self.notify(appended.record)
         return Accepted(appended.record, duplicate=False)
 
+    async def notify(self, record: RecordedReport) -> None:
+        """Tell every listener about a newly recorded report (from Teams or a correction)."""
+        for listener in self.listeners:
+            try:
+                await listener(record)
+            except Exception:
+                log.exception("a report listener failed for report %d", record.id)
+
     async def board(self) -> Board:
+        """Compute the board: every site's latest report, and the staff check-ins."""
         latest = await self.journal.latest_reports()
-        return compute_board(self.registry, latest, self.clock(), self.stale_after)
+        attendance = tally(await self.journal.latest_check_ins())
+        return compute_board(
+            self.registry, latest, self.clock(), self.stale_after, attendance=attendance
+        )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.alerts import Alerts
+from bot.checkins import CheckIns
 from bot.proactive import Messenger
 from bot.publisher import BoardPublisher
 from bot.reminders import StaleReminders
@@ -34,6 +35,7 @@ class Services:
     registry: Registry
     journal: Journal
     reports: Reports
+    checkins: CheckIns
     roles: Roles
     scheduler: Scheduler
     publisher: BoardPublisher
@@ -46,6 +48,7 @@ class Services:
         registry = load_registry(settings.sites)
         journal = open_journal(settings.database)
         reports = Reports(journal, registry, settings.stale_after, clock=clock.now)
+        checkins = CheckIns(journal, clock=clock.now)
         scheduler = Scheduler(clock)
         messenger = Messenger(adapter, settings.app_id)
         publisher = BoardPublisher(
@@ -64,13 +67,14 @@ class Services:
             zone=ZoneInfo(settings.timezone),
         )
         reports.listeners += [publisher.on_report, alerts.on_report]
+        checkins.listeners += [publisher.on_check_in, alerts.on_check_in]
 
         await publisher.start()
         reminders.start()
         scheduler.start()
         return cls(
-            registry, journal, reports, Roles.from_settings(settings), scheduler, publisher,
-            alerts, reminders,
+            registry, journal, reports, checkins, Roles.from_settings(settings), scheduler,
+            publisher, alerts, reminders,
         )
 
     async def stop(self) -> None:

@@ -60,6 +60,7 @@ async def _lifetime(app: web.Application):
         settings,
         services.journal,
         services.reports,
+        checkins=services.checkins,
         roles=services.roles,
         publisher=services.publisher,
         reminders=services.reminders,

@@ -14,10 +14,13 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from bot.board import Board, SiteRow, Urgency
+from bot.staff import Attendance
 from bot.cards.render import render
 from bot.locales import format_age, format_duration, format_percent, format_time, strings, text
 
 PAGE_SIZE = 20
+# People who asked for help, named on the board up to this many (the rest counted).
+HELP_NAMES = 10
 MAX_REFRESH_USERS = 60
 ROW_STYLES = {
     Urgency.CRITICAL: "attention",
@@ -35,12 +38,14 @@ def create_board_card(
     page: int = 1,
     refresh_users: list[str] | tuple[str, ...] = (),
     live: bool = False,
+    names: bool = False,
 ) -> dict:
     """Render the board card, page `page` (1-based) of the reported sites.
 
     Args:
         refresh_users: Teams user ids whose copy refreshes itself when opened.
         live: the card is a registered board that the bot keeps up to date.
+        names: name the staff who asked for help (for HQ's eyes only); else count them.
     """
     words = strings(lang)
     totals = board.totals
@@ -76,6 +81,7 @@ def create_board_card(
             "unreported": text(lang, "board_unreported", count=len(board.unreported_rows))
             if board.unreported_rows
             else "",
+            **_attendance(board.attendance, lang, words, zone, names),
             "page": page,
             "page_label": text(lang, "board_page", page=page, pages=pages) if pages > 1 else "",
             "paging": paging,
@@ -83,6 +89,58 @@ def create_board_card(
             "refresh_users": list(refresh_users)[:MAX_REFRESH_USERS] or None,
         },
     )
+
+
+def _attendance(
+    attendance: Attendance | None, lang: str, words: dict[str, str], zone: ZoneInfo, names: bool
+) -> dict:
+    """Return the staff check-in tally as facts, and who needs help when `names`."""
+    if attendance is None or not attendance.checked_in:
+        return {"attendance": None, "help_people": ""}
+    facts = [
+        (words["board_staff_checked_in"], f"{attendance.checked_in:,}"),
+        (
+            words["board_staff_safety"],
+            text(
+                lang,
+                "board_staff_safety_value",
+                safe=attendance.safe,
+                injured=attendance.injured,
+                help=len(attendance.need_help),
+            ),
+        ),
+        (
+            words["board_staff_available"],
+            text(
+                lang,
+                "board_staff_available_value",
+                now=attendance.available_now,
+                later=attendance.available_later,
+                unavailable=attendance.unavailable,
+            ),
+        ),
+    ]
+    people = ""
+    if names and attendance.need_help:
+        listed = [
+            text(
+                lang,
+                "board_help_person",
+                name=record.reporter.name or "-",
+                where=words[f"whereabouts_{record.check_in.whereabouts.value}"],
+                when=format_time(record.received_at, zone, lang),
+                note=_clip(record.check_in.note, 60),
+            )
+            for record in attendance.need_help[:HELP_NAMES]
+        ]
+        hidden = len(attendance.need_help) - HELP_NAMES
+        if hidden > 0:
+            listed.append(text(lang, "board_help_more", count=hidden))
+        people = "\n\n".join(listed)
+    return {
+        "attendance": [{"title": title, "value": value} for title, value in facts],
+        "help_people": people,
+    }
 
 
 def _row(row: SiteRow, lang: str, words: dict[str, str]) -> dict:

@@ -160,9 +160,16 @@ CONGESTION = _choices(
 )
 LIFELINE_LEVELS = _choices(("ok", "正常"), ("limited", "一部支障"), ("down", "停止"))
 SUPPLY_LEVELS = _choices(("ok", "充足"), ("low", "不足"), ("out", "欠品"))
+# The codes of bot.staff.Whereabouts and Safety.
 LOCATIONS = _choices(
-    ("home", "自宅"), ("shelter", "避難所"), ("city_hall", "市役所"), ("on_the_way", "移動中")
+    ("home", "自宅"),
+    ("shelter", "避難所"),
+    ("city_hall", "市役所"),
+    ("ward_office", "区役所・支所"),
+    ("on_the_way", "移動中"),
+    ("other", "その他"),
 )
+SAFETY = _choices(("safe", "無事"), ("injured", "負傷あり"), ("need_help", "要救助・要支援"))
 REQUEST_STATES = _choices(
     ("requested", "要請中"),
     ("approved", "承認済み"),
@@ -253,6 +260,7 @@ CHECKINS = ListSchema(
         _text("StaffId", "職員ID", indexed=True),
         _text("StaffName", "氏名"),
         _flag("Safe", "安否(無事)"),
+        _choice("Safety", "安否", SAFETY),
         _choice("Location", "現在地", LOCATIONS),
         _flag("Available", "参集可能"),
         _when("ExpectedArrival", "到着見込み"),

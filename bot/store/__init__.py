@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.model import RecordedReport, Reporter, ShelterReport
+from bot.staff import CheckIn, RecordedCheckIn
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,14 @@ class Appended:
     """The result of appending a report: the record, and whether it was already there."""
 
     record: RecordedReport
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class AppendedCheckIn:
+    """The result of appending a check-in: the record, and whether it was already there."""
+
+    record: RecordedCheckIn
     duplicate: bool
 
 
@@ -77,6 +86,46 @@ class OutboxEntry:
     enqueued_at: datetime
 
 
+@dataclass(frozen=True)
+class ParkedRow:
+    """An outbox row the mirror gave up on, kept until someone retries it."""
+
+    id: int
+    list_name: str
+    item_key: str
+    attempts: int
+    last_error: str
+    enqueued_at: datetime
+
+
+@dataclass(frozen=True)
+class GraphWrite:
+    """What the mirror last wrote to a list item (SharePoint fields) and the eTag it got."""
+
+    fields: dict
+    etag: str
+
+
+@dataclass(frozen=True)
+class Correction:
+    """An edit HQ made in a SharePoint list, as the journal records it.
+
+    Attributes:
+        editor: who edited, as SharePoint names them (Entra object id and name).
+        edited_at: when SharePoint says the edit was made.
+        changes: journal field name -> {"was": value before, "hq": HQ's value,
+            "applied": whether it became the site's state (False when a newer report
+            from the site had already changed that field)}.
+        report_id: the journal entry the correction made; None when nothing applied.
+    """
+
+    site_id: str
+    editor: Reporter
+    edited_at: datetime
+    changes: dict
+    report_id: int | None = None
+
+
 class Journal(Protocol):
     async def append_report(
         self, submission_id: str, report: ShelterReport, reporter: Reporter, received_at: datetime
@@ -100,6 +149,28 @@ class Journal(Protocol):
     async def report_before(self, site_id: str, report_id: int) -> RecordedReport | None:
         """Return the site's newest report older than report `report_id`."""
 
+    async def append_check_in(
+        self,
+        submission_id: str,
+        check_in: CheckIn,
+        reporter: Reporter,
+        received_at: datetime,
+        arrival_at: datetime | None,
+    ) -> AppendedCheckIn:
+        """Record a check-in once per submission id, with its outbox row, in one transaction."""
+
+    async def latest_check_ins(self) -> list[RecordedCheckIn]:
+        """Return the newest check-in of every person who checked in, oldest first."""
+
+    async def latest_check_in_of(self, user_id: str) -> RecordedCheckIn | None: ...
+
+    async def check_in(self, check_in_id: int) -> RecordedCheckIn | None: ...
+
+    async def check_in_before(self, user_id: str, check_in_id: int) -> RecordedCheckIn | None:
+        """Return this person's newest check-in older than check-in `check_in_id`."""
+
+    async def check_in_count(self) -> int: ...
+
     async def language_of(self, user_id: str) -> str | None: ...
 
     async def set_language(self, user_id: str, lang: str) -> None: ...
@@ -112,11 +183,38 @@ class Journal(Protocol):
 
     async def outbox_stats(self) -> dict: ...
 
-    async def outbox_unpark(self) -> int: ...
+    async def outbox_parked(self) -> list[ParkedRow]: ...
+
+    async def outbox_unpark(self) -> int:
+        """Give every parked row a fresh start; return how many there were."""
 
     async def graph_item_id(self, list_name: str, item_key: str) -> str | None: ...
 
     async def set_graph_item_id(self, list_name: str, item_key: str, item_id: str) -> None: ...
+
+    async def graph_item_key(self, list_name: str, item_id: str) -> str | None: ...
+
+    async def graph_write(self, list_name: str, item_key: str) -> GraphWrite | None: ...
+
+    async def save_graph_write(self, list_name: str, item_key: str, write: GraphWrite) -> None:
+        """Remember what the mirror wrote, so the delta poller can tell HQ's edits from it."""
+
+    async def graph_cursor(self, name: str) -> str | None:
+        """Return the saved delta link of a list, or None to start with a full sync."""
+
+    async def set_graph_cursor(self, name: str, link: str | None) -> None: ...
+
+    async def append_correction(
+        self, submission_id: str, report: ShelterReport | None, correction: Correction
+    ) -> Appended | None:
+        """Record HQ's edit and, when any field applied, the site's corrected state.
+
+        One transaction, with the outbox rows, like append_report; a submission id
+        already recorded is answered with the first record. With no report, only the
+        correction is kept (for the history).
+        """
+
+    async def corrections(self, site_id: str) -> list[Correction]: ...
 
     async def boards(self) -> list[BoardRegistration]:
         """Return every conversation registered as a live board, oldest first."""

@@ -18,6 +18,8 @@ from pathlib import Path
 from bot.errors import JournalError
 from bot.model import Lifeline, RecordedReport, Reporter, ShelterReport, ShelterStatus, SupplyLevel
 from bot.store import Appended, OutboxEntry
+from bot.store.sqlite_checkins import SCHEMA as CHECKIN_SCHEMA
+from bot.store.sqlite_checkins import CheckInTables
 from bot.store.sqlite_conversations import SCHEMA as CONVERSATION_SCHEMA
 from bot.store.sqlite_conversations import ConversationTables
 
@@ -76,7 +78,7 @@ REPORT_COLUMNS = (
 )
 
 
-class SqliteJournal(ConversationTables):
+class SqliteJournal(ConversationTables, CheckInTables):
     """The Journal protocol on one SQLite file."""
 
     def __init__(self, path: str | Path):
@@ -96,6 +98,7 @@ class SqliteJournal(ConversationTables):
             db.execute("PRAGMA busy_timeout=5000")
             db.executescript(SCHEMA)
             db.executescript(CONVERSATION_SCHEMA)
+            db.executescript(CHECKIN_SCHEMA)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except (OSError, sqlite3.Error) as error:
             raise JournalError(f"cannot open the journal at {self.path}: {error}") from error

@@ -11,8 +11,13 @@ from zoneinfo import ZoneInfo
 
 from bot.board import compute_board
 from bot.cards import create_help_card, create_welcome_card
-from bot.cards.alert import create_alert_card
+from bot.cards.alert import create_alert_card, create_help_alert_card
 from bot.cards.board import create_board_card
+from bot.cards.checkin import (
+    create_checkin_card,
+    create_checkin_saved_card,
+    create_checkin_view_card,
+)
 from bot.cards.reminder import create_reminder_card
 from bot.cards.report import (
     create_report_card,
@@ -34,6 +39,14 @@ from bot.model import (
 )
 from bot.settings import SAMPLE_SITES
 from bot.sites import load_registry
+from bot.staff import (
+    Availability,
+    CheckIn,
+    RecordedCheckIn,
+    Safety,
+    Whereabouts,
+    tally,
+)
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2026, 9, 1, 6, 30, tzinfo=timezone.utc)
@@ -63,6 +76,39 @@ def sample_report(site: Site, index: int, **changes) -> RecordedReport:
     )
 
 
+STAFF_NAMES = ("佐藤 花子", "鈴木 一郎", "高橋 美咲", "田中 健", "伊藤 さくら", "渡辺 翔")
+
+
+def sample_check_ins(count: int = 120) -> list[RecordedCheckIn]:
+    """Return the latest check-ins of `count` people: most safe, a few needing help."""
+    records = []
+    for index in range(count):
+        safety = Safety.SAFE
+        if index % 23 == 5:
+            safety = Safety.NEED_HELP
+        elif index % 9 == 4:
+            safety = Safety.INJURED
+        availability = list(Availability)[index % 3]
+        check_in = CheckIn(
+            safety=safety,
+            whereabouts=list(Whereabouts)[index % len(Whereabouts)],
+            availability=availability,
+            arrival="10:30" if availability is Availability.LATER else "",
+            note="自宅が半壊し、足を負傷。自力で移動できません。" if safety is Safety.NEED_HELP else "",
+        )
+        name = f"{STAFF_NAMES[index % len(STAFF_NAMES)]} {index}"
+        records.append(
+            RecordedCheckIn(
+                id=index + 1,
+                submission_id=f"checkin-{index}",
+                check_in=check_in,
+                reporter=Reporter(f"29:staff-{index}", f"aad-staff-{index}", name),
+                received_at=NOW - timedelta(minutes=index),
+            )
+        )
+    return records
+
+
 def sample_board(site_count: int | None = None):
     registry = load_registry(SAMPLE_SITES)
     sites = list(registry)
@@ -87,7 +133,9 @@ def sample_board(site_count: int | None = None):
         if index % 11 == 0:
             changes["status"] = ShelterStatus.FULL
         latest[site.id] = sample_report(site, index, **changes)
-    return compute_board(sites, latest, NOW, timedelta(hours=3))
+    return compute_board(
+        sites, latest, NOW, timedelta(hours=3), attendance=tally(sample_check_ins())
+    )
 
 
 def sample_cards() -> dict[str, dict]:
@@ -95,6 +143,8 @@ def sample_cards() -> dict[str, dict]:
     registry = load_registry(SAMPLE_SITES)
     site = registry.shelters()[0]
     last = sample_report(site, 3, needs="おむつが不足しています")
+    check_ins = sample_check_ins(30)
+    helpless = next(r for r in check_ins if r.check_in.safety is Safety.NEED_HELP)
     cards = {}
     for lang in ("ja", "en"):
         board = sample_board()
@@ -134,6 +184,7 @@ def sample_cards() -> dict[str, dict]:
                     lang, site, last, zone=TOKYO
                 ),
                 f"board/sample/{lang}": create_board_card(lang, board, zone=TOKYO),
+                f"board/hq-names/{lang}": create_board_card(lang, board, zone=TOKYO, names=True),
                 f"board/empty/{lang}": create_board_card(
                     lang, compute_board(registry, {}, NOW, timedelta(hours=3)), zone=TOKYO
                 ),
@@ -168,6 +219,29 @@ def sample_cards() -> dict[str, dict]:
                 f"report_view/missing/{lang}": create_report_view_card(
                     lang, None, None, zone=TOKYO
                 ),
+                f"checkin/first/{lang}": create_checkin_card(
+                    lang, "checkin-sub-1", zone=TOKYO, now=NOW
+                ),
+                f"checkin/rejected/{lang}": create_checkin_card(
+                    lang,
+                    "checkin-sub-2",
+                    values={**helpless.check_in.to_fields(), "arrival": "25:99", "note": ""},
+                    errors={"arrival": "error_time", "note": "error_need_help_note"},
+                    last=check_ins[0],
+                    zone=TOKYO,
+                    now=NOW,
+                ),
+                f"checkin_saved/safe/{lang}": create_checkin_saved_card(
+                    lang, check_ins[1], zone=TOKYO
+                ),
+                f"checkin_saved/need-help/{lang}": create_checkin_saved_card(
+                    lang, helpless, zone=TOKYO
+                ),
+                f"checkin_view/newer/{lang}": create_checkin_view_card(
+                    lang, helpless, zone=TOKYO, newer=check_ins[0]
+                ),
+                f"checkin_view/missing/{lang}": create_checkin_view_card(lang, None, zone=TOKYO),
+                f"alert/need-help/{lang}": create_help_alert_card(lang, helpless, zone=TOKYO),
             }
         )
     return cards
