@@ -59,6 +59,15 @@ def main() -> int:
     except BcpError as error:
         log.error("BCP Board stopped: %s", error)
         return 1
+    except OSError as error:
+        # A busy port is the usual cause: another bot, or the Playground, holds it.
+        log.error(
+            "BCP Board cannot listen on %s:%d: %s. Stop what uses the port or set PORT.",
+            settings.host,
+            settings.port,
+            error.strerror or error,
+        )
+        return 1
     return 0
 
 

@@ -99,3 +99,22 @@ def test_bad_setting_stops_startup_with_a_message(tmp_path):
     )
     assert result.returncode == 2
     assert "BCP_STALE_AFTER='soon'" in result.stderr
+
+
+def test_busy_port_stops_startup_with_a_message_naming_it(tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env = {**os.environ, "PORT": str(port), "BCP_DATABASE": str(tmp_path / "bcp.sqlite3")}
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "app.py")],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
