@@ -3,6 +3,7 @@
 Commands:
     package     build and validate the Teams app package (manifest/ -> build/bcp-board.zip)
     provision   create the SharePoint lists of the shared board through Microsoft Graph
+    graph-retry retry the outbox rows the Graph mirror parked (--list only shows them)
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 COMMANDS = {
     "package": "bot.package",
     "provision": "bot.graph.provision",
+    "graph-retry": "bot.graph.retry",
 }
 
 

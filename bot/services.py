@@ -1,8 +1,9 @@
 """The bot's long-lived parts, built in one place and stopped in order.
 
 Journal and use cases, then what speaks first: the board publisher, critical-need
-alerts and stale-site reminders, driven by one scheduler on one clock. bot/web.py
-starts them with the app and stops them with it.
+alerts and stale-site reminders, driven by one scheduler on one clock; then, when Graph
+is configured, the mirror of the journal into SharePoint lists and the poller that
+brings HQ's edits back. bot/web.py starts them with the app and stops them with it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.alerts import Alerts
+from bot.graph.service import GraphMirroring
 from bot.checkins import CheckIns
 from bot.proactive import Messenger
 from bot.publisher import BoardPublisher
@@ -41,6 +43,7 @@ class Services:
     publisher: BoardPublisher
     alerts: Alerts
     reminders: StaleReminders
+    graph: GraphMirroring | None = None
 
     @classmethod
     async def start(cls, settings: Settings, adapter, clock: Clock) -> "Services":
@@ -72,14 +75,19 @@ class Services:
         await publisher.start()
         reminders.start()
         scheduler.start()
-        return cls(
+        services = cls(
             registry, journal, reports, checkins, Roles.from_settings(settings), scheduler,
             publisher, alerts, reminders,
         )
+        if settings.graph_enabled:
+            services.graph = GraphMirroring.start(settings, reports, clock)
+        return services
 
     async def stop(self) -> None:
-        """Stop timed work, flush what is pending for a few seconds, close the journal."""
+        """Stop timed work and the Graph mirror, flush what is pending, close the journal."""
         await self.scheduler.stop()
+        if self.graph is not None:
+            await self.graph.stop()
         try:
             await asyncio.wait_for(self._flush(), FLUSH_TIMEOUT)
         except asyncio.TimeoutError:
@@ -96,9 +104,11 @@ class Services:
         await self.alerts.flush()
         await self.publisher.flush()
 
-    def health(self) -> dict:
-        """Return the state of the proactive work, for /healthz."""
+    async def health(self) -> dict:
+        """Return the state of the proactive work and the Graph mirror, for /healthz."""
+        graph = {"mirroring": "off"} if self.graph is None else await self.graph.health()
         return {
+            "graph": graph,
             "boards": self.publisher.state(),
             "alerts": self.alerts.state(),
             "reminders": self.reminders.state(),

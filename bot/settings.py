@@ -50,7 +50,9 @@ class Settings:
             also how long alerts for one site wait to be grouped.
         graph_*: BCP_GRAPH_TENANT_ID, BCP_GRAPH_CLIENT_ID, BCP_GRAPH_CLIENT_SECRET,
             BCP_GRAPH_SITE_ID, BCP_GRAPH_BASE_URL (public Graph v1.0),
-            BCP_GRAPH_UNITS_PER_MINUTE (1200). Mirroring is on when a site id is set.
+            BCP_GRAPH_UNITS_PER_MINUTE (1200), BCP_GRAPH_POLL_INTERVAL (30 seconds: how
+            often HQ's edits are read back), BCP_GRAPH_MAX_ATTEMPTS (8: failures after
+            which an outbox row is parked). Mirroring is on when a site id is set.
         log_level: BCP_LOG_LEVEL, INFO.
     """
 
@@ -75,6 +77,8 @@ class Settings:
     graph_site_id: str = ""
     graph_base_url: str = GRAPH_PUBLIC_URL
     graph_units_per_minute: int = 1200
+    graph_poll_interval: float = 30.0
+    graph_max_attempts: int = 8
     log_level: str = "INFO"
 
     @property
@@ -126,6 +130,12 @@ class Settings:
             graph_base_url=(get("BCP_GRAPH_BASE_URL") or GRAPH_PUBLIC_URL).rstrip("/"),
             graph_units_per_minute=_integer(
                 "BCP_GRAPH_UNITS_PER_MINUTE", get("BCP_GRAPH_UNITS_PER_MINUTE", "1200"), 1, 10**6
+            ),
+            graph_poll_interval=parse_duration(
+                "BCP_GRAPH_POLL_INTERVAL", get("BCP_GRAPH_POLL_INTERVAL", "30s") or "30s"
+            ).total_seconds(),
+            graph_max_attempts=_integer(
+                "BCP_GRAPH_MAX_ATTEMPTS", get("BCP_GRAPH_MAX_ATTEMPTS", "8") or "8", 1, 1000
             ),
             log_level=_choice(
                 "BCP_LOG_LEVEL",

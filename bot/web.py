@@ -111,7 +111,7 @@ async def healthz(request: web.Request) -> web.Response:
     """Say whether the bot can serve: version, journal reachable, and details."""
     bot = request.app[BOT]
     journal_ok = await bot.journal.ping()
-    details = {"sites": len(bot.registry), **request.app[SERVICES].health()}
+    details = {"sites": len(bot.registry), **await request.app[SERVICES].health()}
     if journal_ok:
         details["reports"] = await bot.journal.report_count()
         details["outbox"] = await bot.journal.outbox_stats()

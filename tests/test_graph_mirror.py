@@ -16,7 +16,7 @@ from bot.graph.provision import provision
 from bot.graph.rows import list_row
 from bot.model import RecordedReport, Reporter, ShelterReport, ShelterStatus
 from bot.model import Lifeline, SupplyLevel, LIFELINES, SUPPLIES
-from bot.store import OutboxEntry
+from bot.store import GraphWrite, OutboxEntry
 from bot.store.sqlite import report_fields
 
 pytest_plugins = ["tests.graph_server.fixtures"]
@@ -42,6 +42,7 @@ class MemoryOutbox:
 
     rows: list[Row] = field(default_factory=list)
     item_ids: dict[tuple[str, str], str] = field(default_factory=dict)
+    written: dict[tuple[str, str], GraphWrite] = field(default_factory=dict)
     fail_complete: int = 0
 
     def add(self, list_name: str, item_key: str, fields: dict) -> None:
@@ -84,6 +85,12 @@ class MemoryOutbox:
 
     async def set_graph_item_id(self, list_name: str, item_key: str, item_id: str) -> None:
         self.item_ids[(list_name, item_key)] = item_id
+
+    async def graph_write(self, list_name: str, item_key: str) -> GraphWrite | None:
+        return self.written.get((list_name, item_key))
+
+    async def save_graph_write(self, list_name: str, item_key: str, write: GraphWrite) -> None:
+        self.written[(list_name, item_key)] = write
 
 
 class FakeTime:

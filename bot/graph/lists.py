@@ -14,7 +14,7 @@ with a short human label and it is not defined here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import Enum
 
@@ -93,6 +93,11 @@ class ListSchema:
     display_name: str
     columns: tuple[Column, ...]
 
+    @property
+    def two_way(self) -> bool:
+        """Return True when HQ's edits of this list flow back into the journal."""
+        return any(column.editable for column in self.columns)
+
     def column(self, name: str) -> Column:
         for column in self.columns:
             if column.name == name:
@@ -170,6 +175,7 @@ LOCATIONS = _choices(
     ("other", "その他"),
 )
 SAFETY = _choices(("safe", "無事"), ("injured", "負傷あり"), ("need_help", "要救助・要支援"))
+PRIORITIES = _choices(("urgent", "至急"), ("normal", "通常"))
 REQUEST_STATES = _choices(
     ("requested", "要請中"),
     ("approved", "承認済み"),
@@ -217,6 +223,14 @@ REPORT_COUNTS = (
     _number("Capacity", "収容定員"),
 )
 
+
+
+def _editable(*columns: Column) -> tuple[Column, ...]:
+    return tuple(replace(column, editable=True) for column in columns)
+
+
+# HQ corrects a site's state on the board; each edit becomes a correction in the journal
+# (bot/graph/delta.py). The history in Reports and the derived columns are the bot's.
 SITES_BOARD = ListSchema(
     key="sites",
     name="BcpSitesBoard",
@@ -225,12 +239,10 @@ SITES_BOARD = ListSchema(
         KEY,
         SITE_ID,
         _choice("SiteKind", "種別", SITE_KINDS),
-        *REPORT_COUNTS,
+        *_editable(*REPORT_COUNTS),
         _number("CapacityUse", "収容率(%)"),
         _choice("Congestion", "混雑度", CONGESTION),
-        *LIFELINE_COLUMNS,
-        *SUPPLY_COLUMNS,
-        _note("UrgentNeeds", "緊急ニーズ"),
+        *_editable(*LIFELINE_COLUMNS, *SUPPLY_COLUMNS, _note("UrgentNeeds", "緊急ニーズ")),
         _when("LastReportAt", "最終報告日時"),
         _text("LastReporter", "最終報告者"),
         _flag("Stale", "報告途絶"),
@@ -276,9 +288,12 @@ SUPPLY_REQUESTS = ListSchema(
         KEY,
         SITE_ID,
         _note("Items", "品目と数量"),
+        _choice("Priority", "優先度", PRIORITIES),
         _choice("State", "対応状況", REQUEST_STATES, editable=True),
         _when("RequestedAt", "要請日時"),
         _text("Requester", "要請者"),
+        _when("UpdatedAt", "最終更新日時"),
+        _text("UpdatedBy", "最終更新者"),
         _note("HqNote", "本部メモ", editable=True),
     ),
 )

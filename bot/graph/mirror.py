@@ -16,6 +16,11 @@ nothing: an outage delays the mirror, it never parks it.
 Idempotency: every item carries its journal key in the unique, indexed `Key` column. A
 create whose outcome is unknown (a lost answer, a crash mid-drain) is looked up by Key
 before it is sent again; a create that still meets the key answers 409 and is looked up.
+
+Two-way lists (those with columns HQ may edit, see lists.py): the mirror remembers what it
+wrote and the eTag it got back, so the delta poller can tell HQ's edits from its own, and
+updates such an item only `If-Match` that eTag. A 412 means HQ edited the item since: the
+row waits for the poller to take the edit into the journal, which writes the merged state.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import json
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
@@ -37,16 +43,17 @@ from msgraph import GraphServiceClient
 
 from bot.errors import BcpError
 from bot.graph.client import ERROR_MAPPING
-from bot.graph.pacing import Clock, Sleep, UnitPacer, backoff
+from bot.graph.pacing import Clock, Sleep, UnitPacer, backoff, pause
 from bot.graph.provision import find_lists
 from bot.graph.rows import list_row
-from bot.store import Journal, OutboxEntry
+from bot.store import GraphWrite, Journal, OutboxEntry
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 20
 PASS_SIZE = 200
 RETRYABLE = frozenset({429, 503, 504})
+CONFLICT_PAUSE = 5.0
 HONOR_NON_INDEXED = "HonorNonIndexedQueriesWarningMayFailRandomly"
 
 
@@ -58,6 +65,8 @@ class _Plan:
     list_id: str
     fields: dict
     item_id: str | None
+    two_way: bool = False
+    etag: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -96,7 +105,9 @@ class Mirror:
         site_id: the SharePoint site that holds the provisioned lists.
         units_per_minute: the tenant's budget (BCP_GRAPH_UNITS_PER_MINUTE).
         max_attempts: failures after which a row is parked.
-        clock, sleep, rng: injectable for tests.
+        clock, sleep, rng: injectable for tests; `sleep` also times the pauses of run().
+        on_conflict: called when HQ edited an item the mirror was about to update (412);
+            the app wakes the delta poller with it.
     """
 
     journal: Journal
@@ -109,6 +120,7 @@ class Mirror:
     sleep: Sleep = asyncio.sleep
     rng: random.Random = field(default_factory=random.Random)
     list_ids: dict[str, str] = field(default_factory=dict)
+    on_conflict: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
         self.pacer = UnitPacer(self.units_per_minute, self.clock, self.sleep)
@@ -120,6 +132,7 @@ class Mirror:
         self._gone: set[tuple[str, str]] = set()
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
+        self._lock = asyncio.Lock()
 
     # -- the loop --------------------------------------------------------------------
 
@@ -139,10 +152,10 @@ class Mirror:
                 log.exception("Graph mirror pass failed unexpectedly")
                 result = DrainResult(wait=backoff(self.failures, None, self.rng))
             if result.wait:
-                await self._pause(self._stop, result.wait)
+                await pause(self._stop, result.wait, self.sleep)
             elif result.idle:
                 self._wake.clear()
-                await self._pause(self._wake, self.poll_interval)
+                await pause(self._wake, self.poll_interval, self.sleep)
 
     def wake(self) -> None:
         """Start a pass now (call after a journal write that added outbox rows)."""
@@ -151,6 +164,10 @@ class Mirror:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+
+    async def on_report(self, record) -> None:
+        """Reports listener: a recorded report added outbox rows; drain them now."""
+        self.wake()
 
     def status(self) -> dict:
         """Return what /healthz shows of the mirror besides the outbox counts."""
@@ -161,17 +178,17 @@ class Mirror:
             "last_error": self.last_error,
         }
 
-    @staticmethod
-    async def _pause(event: asyncio.Event, seconds: float) -> None:
-        try:
-            await asyncio.wait_for(event.wait(), seconds)
-        except TimeoutError:
-            pass
-
     # -- one pass --------------------------------------------------------------------
 
     async def drain_once(self, limit: int = PASS_SIZE) -> DrainResult:
-        """Send the newest state of up to `limit` pending items; return what happened."""
+        """Send the newest state of up to `limit` pending items; return what happened.
+
+        Passes never overlap: a caller (a test, the retry command) waits for the loop's.
+        """
+        async with self._lock:
+            return await self._drain(limit)
+
+    async def _drain(self, limit: int) -> DrainResult:
         entries = await self.journal.outbox_pending(limit)
         if not entries:
             return DrainResult(idle=True)
@@ -205,7 +222,11 @@ class Mirror:
         item_id = None
         if key not in self._gone:
             item_id = await self.journal.graph_item_id(entry.list_name, entry.item_key)
-        return _Plan(entry, self.list_ids[schema.key], fields, item_id)
+        plan = _Plan(entry, self.list_ids[schema.key], fields, item_id, schema.two_way)
+        if plan.two_way and item_id is not None:
+            written = await self.journal.graph_write(entry.list_name, entry.item_key)
+            plan.etag = written.etag if written else None
+        return plan
 
     def _unsure(self, plan: _Plan) -> bool:
         """Return True when an earlier create of this item may have succeeded."""
@@ -240,9 +261,13 @@ class Mirror:
         for plan, answer in zip(chunk, answers, strict=True):
             status = answer["status"]
             if status in (200, 201):
+                body = answer.get("body") or {}
                 if plan.item_id is None:
-                    plan.item_id = answer["body"]["id"]
+                    plan.item_id = body["id"]
                     await self.journal.set_graph_item_id(*plan.key, plan.item_id)
+                if plan.two_way:
+                    write = GraphWrite(plan.fields, _etag(body, answer.get("headers", {})))
+                    await self.journal.save_graph_write(*plan.key, write)
                 self._uncertain.discard(plan.key)
                 done.append(plan.entry)
                 continue
@@ -251,6 +276,12 @@ class Mirror:
                 hold = max(hold, retry_after or backoff(1, None, self.rng))
                 result.retried += 1
                 continue
+            if status == 412:
+                # HQ edited the item since our last write: the poller takes the edit into
+                # the journal first, which queues the merged state with the new eTag.
+                hold = max(hold, CONFLICT_PAUSE)
+                if self.on_conflict is not None:
+                    self.on_conflict()
             if plan.item_id is None and status in (409, 503, 504):
                 self._uncertain.add(plan.key)
             if plan.item_id is not None and status == 404:
@@ -303,14 +334,16 @@ class Mirror:
         }
 
     def _write_request(self, plan: _Plan) -> dict:
-        json_header = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json"}
         if plan.item_id is None:
             url, method, body = self._items_url(plan), "POST", {"fields": plan.fields}
         else:
             url, method, body = f"{self._items_url(plan)}/{plan.item_id}/fields", "PATCH", (
                 plan.fields
             )
-        return {"method": method, "url": url, "headers": json_header, "body": body}
+            if plan.etag:
+                headers["If-Match"] = plan.etag
+        return {"method": method, "url": url, "headers": headers, "body": body}
 
     async def _send(self, requests: list[dict], units: int, result: DrainResult) -> list[dict]:
         """POST one $batch; return the inner answers in the order of `requests`."""
@@ -359,6 +392,15 @@ def _retry_after(headers: dict) -> float | None:
             except (TypeError, ValueError):
                 return None
     return None
+
+
+def _etag(body: dict, headers: dict) -> str:
+    """Return the item's eTag from a create (listItem) or an update (fieldValueSet) answer."""
+    fields = body.get("fields") or {}
+    for value in (body.get("eTag"), body.get("@odata.etag"), fields.get("@odata.etag")):
+        if value:
+            return value
+    return next((v for k, v in headers.items() if k.lower() == "etag"), "")
 
 
 def _ids(entry: OutboxEntry) -> tuple[str, str]:

@@ -69,6 +69,17 @@ class UnitPacer:
             self.stamp = now
 
 
+async def pause(event: asyncio.Event, seconds: float, sleep: Sleep) -> None:
+    """Wait `seconds` with `sleep` (the worker's clock), or less if `event` is set."""
+    woken = asyncio.ensure_future(event.wait())
+    slept = asyncio.ensure_future(sleep(seconds))
+    try:
+        await asyncio.wait({woken, slept}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in (woken, slept):
+            waiter.cancel()
+
+
 def backoff(failures: int, retry_after: float | None, rng: random.Random) -> float:
     """Return seconds to wait after `failures` failures in a row (1 or more).
 

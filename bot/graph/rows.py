@@ -1,8 +1,8 @@
-"""Outbox entries as SharePoint list rows: journal field names to column names and values.
+"""Outbox entries as SharePoint list rows, and HQ's edits of them back as journal fields.
 
 The journal writes each outbox row in its own vocabulary (report_fields in the store);
-this module is the one place that knows which column each value goes to. Lists without a
-translator take their fields as column names already.
+this module is the one place that knows which column each value goes to, both ways.
+Lists without a translator take their fields as column names already.
 """
 
 from __future__ import annotations
@@ -36,6 +36,23 @@ def list_row(list_name: str, item_key: str, fields: Mapping) -> tuple[ListSchema
     translate = TRANSLATORS.get(list_name, dict)
     values = {**translate(fields), "Key": item_key}
     return schema, schema.to_graph_fields(values)
+
+
+def edited_values(schema: ListSchema, columns: Mapping[str, object]) -> dict[str, str]:
+    """Return the editable columns among `columns` (SharePoint fields) as report fields.
+
+    The values come back as a report card would send them (codes and digits as strings,
+    empty for a cleared cell), ready to merge into ShelterReport.to_fields().
+    """
+    names = {column: name for name, column in COUNTS.items()}
+    names |= {lifeline_column(lifeline): f"lifeline_{lifeline}" for lifeline in LIFELINES}
+    names |= {supply_column(supply): f"supply_{supply}" for supply in SUPPLIES}
+    values = {}
+    for column in schema.columns:
+        if column.editable and column.name in columns and column.name in names:
+            value = column.from_graph(columns[column.name])
+            values[names[column.name]] = "" if value is None else str(value)
+    return values
 
 
 def _report(fields: Mapping) -> dict:

@@ -22,6 +22,8 @@ from bot.store.sqlite_checkins import SCHEMA as CHECKIN_SCHEMA
 from bot.store.sqlite_checkins import CheckInTables
 from bot.store.sqlite_conversations import SCHEMA as CONVERSATION_SCHEMA
 from bot.store.sqlite_conversations import ConversationTables
+from bot.store.sqlite_graph import SCHEMA as GRAPH_SCHEMA
+from bot.store.sqlite_graph import GraphTables
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +80,7 @@ REPORT_COLUMNS = (
 )
 
 
-class SqliteJournal(ConversationTables, CheckInTables):
+class SqliteJournal(ConversationTables, CheckInTables, GraphTables):
     """The Journal protocol on one SQLite file."""
 
     def __init__(self, path: str | Path):
@@ -98,6 +100,7 @@ class SqliteJournal(ConversationTables, CheckInTables):
             db.execute("PRAGMA busy_timeout=5000")
             db.executescript(SCHEMA)
             db.executescript(CONVERSATION_SCHEMA)
+            db.executescript(GRAPH_SCHEMA)
             db.executescript(CHECKIN_SCHEMA)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except (OSError, sqlite3.Error) as error:

@@ -201,16 +201,20 @@ class GraphApi:
         graph_list = self._list(call)
         token = _delta_token(call)
         generation = self.state.delta_generation
+        # NOTE: Graph keeps the first request's query options ($expand, $select) inside
+        # the token, so nextLink and deltaLink carry them without repeating them.
+        expand = call.option("expand") or ""
         if token == "latest":
-            data = {"g": generation, "s": self.state.seq}
+            data = {"g": generation, "s": self.state.seq, "x": expand}
             return Reply(200, {"value": [], "@odata.deltaLink": self._delta_link(call, data)})
         if token is None:
-            data = {"g": generation, "s": 0, "u": self.state.seq, "o": 0}
+            data = {"g": generation, "s": 0, "u": self.state.seq, "o": 0, "x": expand}
         else:
             data = decode_token(token)
             if not data or data.get("g") != generation:
                 fresh = self._delta_link(
-                    call, {"g": generation, "s": 0, "u": self.state.seq, "o": 0}
+                    call,
+                    {"g": generation, "s": 0, "u": self.state.seq, "o": 0, "x": expand},
                 )
                 raise GraphHttpError(
                     410, "resyncChangesApplyDifferences", "Resync required.", {"Location": fresh}
@@ -220,6 +224,7 @@ class GraphApi:
                 "s": data["s"],
                 "u": data.get("u", self.state.seq),
                 "o": data.get("o", 0),
+                "x": data.get("x", ""),
             }
 
         since, upto, offset = data["s"], data["u"], data["o"]
@@ -230,11 +235,11 @@ class GraphApi:
             changed = [i for i in changed if not i.deleted]
         size = int(call.option("top") or self.page_size)
         page = changed[offset : offset + size]
-        values = [self._delta_json(call, graph_list, item) for item in page]
+        values = [self._delta_json(call, graph_list, item, data["x"]) for item in page]
         if offset + size < len(changed):
             link = self._delta_link(call, dict(data, o=offset + size))
             return Reply(200, {"value": values, "@odata.nextLink": link})
-        link = self._delta_link(call, {"g": generation, "s": upto})
+        link = self._delta_link(call, {"g": generation, "s": upto, "x": data["x"]})
         return Reply(200, {"value": values, "@odata.deltaLink": link})
 
     # -- helpers ---------------------------------------------------------------------
@@ -248,22 +253,26 @@ class GraphApi:
             body["columns"] = list(graph_list.columns.values())
         return body
 
-    def _item_json(self, call: Call, graph_list: GraphList, item) -> dict:
-        expand = _EXPAND_FIELDS.match(call.option("expand") or "")
+    def _item_json(
+        self, call: Call, graph_list: GraphList, item, expand_option: str | None = None
+    ) -> dict:
+        if expand_option is None:
+            expand_option = call.option("expand") or ""
+        expand = _EXPAND_FIELDS.match(expand_option)
         body = item_json(graph_list, item, with_fields=bool(expand))
         if expand and expand["select"]:
             keep = set(expand["select"].split(",")) | {"@odata.etag", "id"}
             body["fields"] = {k: v for k, v in body["fields"].items() if k in keep}
         return body
 
-    def _delta_json(self, call: Call, graph_list: GraphList, item) -> dict:
+    def _delta_json(self, call: Call, graph_list: GraphList, item, expand: str) -> dict:
         if item.deleted:
             return {
                 "id": item.id,
                 "parentReference": {"siteId": graph_list.site_id},
                 "deleted": {"state": "deleted"},
             }
-        return self._item_json(call, graph_list, item)
+        return self._item_json(call, graph_list, item, expand)
 
     def _delta_link(self, call: Call, data: dict) -> str:
         path = "/".join(call.segments[:5])

@@ -1,0 +1,97 @@
+"""HQ's corrections: an edit of the shared board (a SharePoint list) as a journal entry.
+
+A correction is a new report for the site by the person who edited, at the time of the
+edit, made from the site's latest report with the edited fields changed. It reaches the
+same listeners as a report from Teams (the board cards, alerts, the mirror), so an edit
+in the list behaves as if it had been sent from a card. The previous report stays in the
+journal, and the correction itself records each field's old and new value.
+
+Conflicts resolve per field, newest wins: a field that the site reported again after
+HQ's edit keeps the site's value; HQ's value is still kept in the correction's record.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from bot.graph.delta import ListEdit
+from bot.model import RecordedReport, Rejection, parse_shelter_report
+from bot.reports import Reports
+from bot.store import Correction
+
+log = logging.getLogger(__name__)
+
+HISTORY = 50
+
+
+class Corrections:
+    """Take HQ's list edits into the journal through the report use cases' listeners."""
+
+    def __init__(self, reports: Reports):
+        self.reports = reports
+        self.journal = reports.journal
+        self.applied = 0
+
+    async def apply(self, edit: ListEdit) -> RecordedReport | None:
+        """Record `edit`; return the new report, or None when no field changed the site."""
+        site = self.reports.registry.get(edit.site_id)
+        history = await self.journal.site_history(edit.site_id, HISTORY)
+        if site is None or not history:
+            log.warning(
+                "HQ edit of Sites board item %s ignored: site %s has no report to correct",
+                edit.item_id, edit.site_id,
+            )
+            return None
+
+        latest = history[0]
+        current = latest.report.to_fields()
+        changes, merged = {}, dict(current)
+        for name, value in edit.values.items():
+            if current.get(name, "") == value:
+                continue
+            newer = _changed_at(history, name) > edit.edited_at
+            changes[name] = {"was": current.get(name, ""), "hq": value, "applied": not newer}
+            if not newer:
+                merged[name] = value
+        if not changes:
+            return None
+
+        report = None
+        if any(change["applied"] for change in changes.values()):
+            parsed = parse_shelter_report(merged, self.reports.registry.sites)
+            if isinstance(parsed, Rejection):
+                log.warning(
+                    "HQ edit of site %s by %s not applied: %s",
+                    edit.site_id, edit.editor.user_id, ", ".join(sorted(parsed.errors)),
+                )
+                for name in changes:
+                    changes[name]["applied"] = False
+                    changes[name]["rejected"] = parsed.errors.get(name, "")
+            else:
+                report = parsed
+
+        correction = Correction(edit.site_id, edit.editor, edit.edited_at, changes)
+        submission_id = f"graph-edit:{edit.item_id}:{edit.etag}"
+        appended = await self.journal.append_correction(submission_id, report, correction)
+        log.info(
+            "HQ edit of site %s by %s at %s: %s",
+            edit.site_id, edit.editor.user_id, edit.edited_at.isoformat(),
+            ", ".join(f"{n}{'' if c['applied'] else ' (superseded)'}" for n, c in changes.items()),
+        )
+        if appended is None or appended.duplicate:
+            return None
+        self.applied += 1
+        await self.reports.notify(appended.record)
+        return appended.record
+
+
+def _changed_at(history: list[RecordedReport], name: str) -> datetime:
+    """Return when the site's current value of field `name` was first reported."""
+    value = history[0].report.to_fields().get(name, "")
+    since = history[0].received_at
+    for record in history[1:]:
+        if record.report.to_fields().get(name, "") != value:
+            break
+        since = record.received_at
+    return since
