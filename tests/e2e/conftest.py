@@ -54,7 +54,7 @@ async def playground(stack):
         stack.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def chromium() -> Path:
     if not CHROMIUM.exists():
         pytest.fail(
