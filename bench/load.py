@@ -12,8 +12,8 @@ Modes:
     open    submissions arrive at --rate a second for --duration seconds whether or not
             earlier ones were answered (latency counts from the planned send time, so a
             slow bot cannot hide its queue); form openings and commands come on top.
-    burst   --sites reports (one per site) and --burst-users reports (one per user),
-            shuffled, plus retries, sent --concurrency at a time as fast as they are
+    burst   --sites shelter reports (one per site) and --burst-users check-ins (one per
+            user), shuffled, plus retries, sent --concurrency at a time as fast as they are
             answered. Submissions only.
 
 Every loop ends by itself: by the deadline, by the end of the work list, and each
@@ -82,8 +82,9 @@ class Plan:
             return self.command(user)
         return self.submission(user, invalid=klass == "invalid")
 
-    def submission(self, user: User, invalid: bool = False, site: SiteRow | None = None) -> Action:
-        kind = self.rng.choice(self.kinds)
+    def submission(self, user: User, invalid: bool = False, site: SiteRow | None = None,
+                   kind: SubmissionKind | None = None) -> Action:
+        kind = kind or self.rng.choice(self.kinds)
         submission_id = f"bench-{self.rng.getrandbits(64):016x}"
         verb, data = kind.build(self.rng, user, site or user.home, submission_id, invalid)
         action = Action("submission", self.invoke(user, verb, data), kind, submission_id,
@@ -169,7 +170,8 @@ class Tally:
             self._submission(action, card)
 
     def _submission(self, action: Action, card: dict) -> None:
-        accepted = self.echo or not offers_verb(card, action.kind.form_verbs)
+        # An echo bot takes everything; count for it what BCP Board should accept.
+        accepted = action.valid if self.echo else not offers_verb(card, action.kind.form_verbs)
         if action.valid and not accepted:
             self.error("valid_rejected", json.dumps(card, ensure_ascii=False)[:300])
         elif not action.valid and accepted and not self.echo:
@@ -270,11 +272,18 @@ async def open_loop(poster: Poster, plan: Plan, users: list[User], rate: float,
 
 async def burst(poster: Poster, plan: Plan, users: list[User], leaders: list[User],
                 concurrency: int) -> float:
-    """Send one report per site (by its leader) and one per user, as fast as answered."""
+    """Send one report per site (by its leader) and one per user, as fast as answered.
+
+    Leaders send shelter reports and the other users staff check-ins, where those kinds
+    are among the planned ones; otherwise each picks a kind at random.
+    """
     rng = plan.rng
-    work = [plan.submission(leader, rng.random() < BURST_INVALID) for leader in leaders]
-    work += [plan.submission(user, rng.random() < BURST_INVALID, rng.choice(leaders).home)
-             for user in users]
+    by_name = {kind.name: kind for kind in plan.kinds}
+    site_kind, user_kind = by_name.get("shelter_report"), by_name.get("staff_checkin")
+    work = [plan.submission(leader, rng.random() < BURST_INVALID, kind=site_kind)
+            for leader in leaders]
+    work += [plan.submission(user, rng.random() < BURST_INVALID, rng.choice(leaders).home,
+                             kind=user_kind) for user in users]
     rng.shuffle(work)
     for _ in range(int(len(work) * BURST_RETRY)):
         # A retry goes in later than its original, as a phone resends after a timeout.

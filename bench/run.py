@@ -9,8 +9,8 @@ Scenarios (--scenarios, comma-separated):
                   the bare echo bot, stock and corrected (--baselines decides where the
                   echo bots also run: closed (default), all or none).
     open          --rate submissions a second for --open-duration s.
-    burst         one report from each of --burst-sites sites and one from each of
-                  --burst-users users, as fast as the bot accepts them.
+    burst         a shelter report from each of --burst-sites sites and a check-in from
+                  each of --burst-users users, as fast as the bot accepts them.
     burst-faults  the burst with --fault-rate of Graph requests failing.
 
 Each target runs as its own process (python app.py with a fresh journal and a generated
@@ -165,7 +165,6 @@ class Bench:
             "graph": None,
         }
         if is_bot:
-            result["board"] = self._board_figures()
             if graph is not None:
                 converged = None
                 if graph.status is None:
@@ -177,6 +176,8 @@ class Bench:
         await target.stop()
         result["log_errors"] = target.log_errors()
         if is_bot:
+            # After the stop: the bot flushes the board updates it still holds.
+            result["board"] = self._board_figures()
             result["journal"] = check_journal(rundir / "journal.sqlite3", load["submissions"])
         return result
 
@@ -238,7 +239,8 @@ async def run(args: argparse.Namespace) -> dict:
         workdir.mkdir(parents=True, exist_ok=True)
         async with Bench(args, workdir) as bench:
             for scenario in plan_scenarios(args):
-                results[scenario.name] = {"title": scenario.title, "runs": {}}
+                results[scenario.name] = {"title": scenario.title, "runs": {},
+                                          "fault_rate": scenario.fault_rate}
                 for target_name in scenario.targets:
                     print(f"running {scenario.name} against {target_name}...", file=sys.stderr,
                           flush=True)

@@ -101,7 +101,8 @@ def make_users(count: int, sites: list[SiteRow], seed: int = 0, first: int = 1) 
 
 # Text commands typed to the bot, with a weight each; "{site}" becomes a site name.
 COMMANDS = (
-    ("報告", 3), ("ボード", 2), ("board", 1), ("report {site}", 2), ("ヘルプ", 1), ("help", 1),
+    ("報告", 3), ("ボード", 2), ("board", 1), ("report {site}", 2), ("安否", 2), ("checkin", 1),
+    ("ヘルプ", 1), ("help", 1),
 )
 
 
@@ -177,6 +178,51 @@ def _make_mistake(mistake: str, data: dict, evacuees: int) -> None:
         data["supply_water"] = "plenty"
     elif mistake == "needs_too_long":
         data["needs"] = "毛布" * 300
+
+
+# --- staff check-ins ---------------------------------------------------------------------
+
+WHEREABOUTS_ODDS = {"home": 45, "on_the_way": 20, "city_hall": 10, "ward_office": 10,
+                    "shelter": 10, "other": 5}
+HELP_NOTES = ("自宅の1階が倒壊、足を負傷して動けません", "家族が閉じ込められています",
+              "Trapped at home with my child, door jammed")
+INJURED_NOTES = ("腕を切りましたが歩けます", "軽い打撲", "Sprained ankle, can walk slowly")
+CHECKIN_MISTAKES = ("arrival_not_a_time", "need_help_without_note", "note_too_long",
+                    "unknown_choice")
+
+
+@submission_kind("staff_checkin", form_verbs=("checkin_save",), journal_table="checkins")
+def staff_checkin(rng: random.Random, user: User, site: SiteRow, submission_id: str,
+                  invalid: bool) -> tuple[str, dict]:
+    """A member of staff telling HQ whether they are safe and when they can be at work."""
+    safety = rng.choices(("safe", "injured", "need_help"), (90, 8, 2))[0]
+    availability = rng.choices(("now", "later", "unavailable"), (35, 50, 15))[0]
+    note = ""
+    if safety == "need_help":
+        note = rng.choice(HELP_NOTES)
+    elif safety == "injured":
+        note = rng.choice(INJURED_NOTES)
+    data = {
+        "submission_id": submission_id,
+        "lang": user.lang,
+        "safety": safety,
+        "whereabouts": rng.choices(list(WHEREABOUTS_ODDS), list(WHEREABOUTS_ODDS.values()))[0],
+        "availability": availability,
+        "arrival": f"{rng.randint(6, 11):02d}:{rng.choice((0, 15, 30, 45)):02d}"
+        if availability == "later" else "",
+        "note": note,
+    }
+    if invalid:
+        mistake = rng.choice(CHECKIN_MISTAKES)
+        if mistake == "arrival_not_a_time":
+            data.update(availability="later", arrival="9時半")
+        elif mistake == "need_help_without_note":
+            data.update(safety="need_help", note="")
+        elif mistake == "note_too_long":
+            data["note"] = "状況" * 200
+        else:
+            data["availability"] = "maybe"
+    return "checkin_save", data
 
 
 # --- HQ channels -------------------------------------------------------------------------
