@@ -142,3 +142,57 @@ async def test_help_language_and_unknown_words(playground):
     assert "表示言語を日本語にしました" in japanese.reads()
     board = await playground.say("board")
     assert "まだ報告がありません" in board.reads()
+
+
+async def test_check_ins_are_confirmed_checked_and_counted_on_the_board(playground):
+    form = await playground.say("安否")
+    assert "ご自身の安否と、参集できるかどうかを本部に知らせてください" in form.reads()
+
+    rejected = await playground.press(
+        form, "checkin_save", {"availability": "later", "arrival": "25:99"}
+    )
+    assert "時刻を 9:30 のように入力してください" in rejected.reads()
+    saved = await playground.press(rejected, "checkin_save", {"arrival": "10:30"})
+    assert "安否報告を受け付けました" in saved.reads()
+    assert "10:30到着見込み" in saved.reads()
+
+    theirs = await playground.say("安否", conversation_id=GROUP_CHAT, user=SATO)
+    await playground.press(
+        theirs, "checkin_save", {"safety": "injured", "availability": "unavailable"}, user=SATO
+    )
+
+    board = await playground.say("ボード")
+    totals = facts(board.card)
+    assert totals["報告済み職員"] == "2"
+    assert totals["安否"] == "無事 1・負傷 1・要支援 0"
+    assert totals["参集"] == "すぐ 0・遅れて 1・不可 1"
+
+
+async def test_critical_needs_and_calls_for_help_alert_the_hq_channel(playground):
+    board = await playground.say("ここにボード", conversation_id=STATUS_CHANNEL)
+
+    def alert_in_hq(post: Post) -> bool:
+        return (
+            post.conversation_id == STATUS_CHANNEL
+            and post.action == "createMessage"
+            and post.message_id != board.message_id
+        )
+
+    mark = playground.mark()
+    form = await open_form(playground, "中央小学校")
+    await playground.press(form, "report_save", {"evacuees": "90", "supply_water": "out"})
+    alert = await playground.wait_for(alert_in_hq, after=mark)
+    assert "中央小学校" in alert.reads() and "飲料水" in alert.reads()
+    report = await playground.press(alert, "report_view")
+    assert "90" in report.reads() and "中央小学校" in report.reads()
+
+    mark = playground.mark()
+    theirs = await playground.say("安否", conversation_id=GROUP_CHAT, user=SATO)
+    saved = await playground.press(
+        theirs, "checkin_save", {"safety": "need_help", "note": "足をけがしました"}, user=SATO
+    )
+    assert "本部に救助・支援の要請を伝えました" in saved.reads()
+    alert = await playground.wait_for(alert_in_hq, after=mark)
+    assert "佐藤 健二" in alert.reads()
+    check_in = await playground.press(alert, "checkin_view")
+    assert "足をけがしました" in check_in.reads()
