@@ -32,6 +32,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -106,6 +107,7 @@ class Mirror:
         units_per_minute: the tenant's budget (BCP_GRAPH_UNITS_PER_MINUTE).
         max_attempts: failures after which a row is parked.
         clock, sleep, rng: injectable for tests; `sleep` also times the pauses of run().
+        now: the wall-clock time (UTC) that outbox rows are stamped with, for the lag.
         on_conflict: called when HQ edited an item the mirror was about to update (412);
             the app wakes the delta poller with it.
     """
@@ -121,6 +123,7 @@ class Mirror:
     rng: random.Random = field(default_factory=random.Random)
     list_ids: dict[str, str] = field(default_factory=dict)
     on_conflict: Callable[[], None] | None = None
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def __post_init__(self) -> None:
         self.pacer = UnitPacer(self.units_per_minute, self.clock, self.sleep)
@@ -234,7 +237,7 @@ class Mirror:
 
     async def _look_up(self, chunk: list[_Plan], plans: list[_Plan], result: DrainResult):
         requests = [self._lookup_request(plan) for plan in chunk]
-        answers = await self._send(requests, units=2 * len(requests), result=result)
+        answers = await self._send(requests, 2 * len(requests), result, _lag(chunk, self.now()))
         for plan, answer in zip(chunk, answers, strict=True):
             if answer["status"] != 200:
                 # Not known whether it exists: do not create it blindly in this pass.
@@ -250,7 +253,9 @@ class Mirror:
     async def _write(self, chunk: list[_Plan], result: DrainResult) -> None:
         requests = [self._write_request(plan) for plan in chunk]
         try:
-            answers = await self._send(requests, units=2 * len(requests), result=result)
+            answers = await self._send(
+                requests, 2 * len(requests), result, _lag(chunk, self.now())
+            )
         except _BatchFailed as failure:
             if failure.status != 429:
                 # The creates may have happened with only their answers lost.
@@ -345,8 +350,13 @@ class Mirror:
                 headers["If-Match"] = plan.etag
         return {"method": method, "url": url, "headers": headers, "body": body}
 
-    async def _send(self, requests: list[dict], units: int, result: DrainResult) -> list[dict]:
-        """POST one $batch; return the inner answers in the order of `requests`."""
+    async def _send(
+        self, requests: list[dict], units: int, result: DrainResult, lag: float
+    ) -> list[dict]:
+        """POST one $batch; return the inner answers in the order of `requests`.
+
+        `lag` is how long the oldest row in it has waited, for the log line.
+        """
         await self.pacer.spend(units)
         body = {"requests": [dict(r, id=str(n)) for n, r in enumerate(requests, 1)]}
         info = RequestInformation(Method.POST, "{+baseurl}/$batch")
@@ -373,11 +383,18 @@ class Mirror:
         answers = [by_id.get(str(n), {"status": 502}) for n in range(1, len(requests) + 1)]
         statuses = [a["status"] for a in answers]
         log.info(
-            "Graph batch: %d requests, %d ok, %d throttled, %d failed, %d units, %.0f ms",
+            "Graph batch: %d requests, %d ok, %d throttled, %d failed, %d units, %.0f ms, "
+            "oldest row waited %.0f s",
             len(requests), sum(s < 300 for s in statuses), statuses.count(429),
             sum(s >= 300 and s != 429 for s in statuses), units, (self.clock() - started) * 1000,
+            lag,
         )
         return answers
+
+
+def _lag(chunk: list[_Plan], now: datetime) -> float:
+    oldest = min(plan.entry.enqueued_at for plan in chunk)
+    return max(0.0, (now - oldest).total_seconds())
 
 
 def _chunks(plans: list[_Plan], size: int) -> list[list[_Plan]]:

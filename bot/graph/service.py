@@ -63,6 +63,7 @@ class GraphMirroring:
             clock=seconds,
             sleep=sleep,
             on_conflict=poller.wake,
+            now=clock.now,
         )
         reports.listeners.append(mirror.on_report)
         tasks = (
