@@ -57,7 +57,8 @@ class _Delivery:
     """
 
     subject: str
-    board: BoardRegistration
+    conversation_id: str
+    reference: dict
     card: dict
     summary: str
     attempts: int = 0
@@ -129,8 +130,7 @@ class Alerts:
         )
         for board in boards:
             card = create_alert_card(board.language, site, changes, latest, zone=board_zone(board))
-            delivery = _Delivery(f"site {site_id}", board, card, alert_title(board.language, site))
-            self._queue(delivery, self.clock.now())
+            self.notify(f"site {site_id}", board, card, alert_title(board.language, site))
 
     async def on_check_in(self, record: RecordedCheckIn) -> None:
         """Check-ins listener: hold the check-in for its person's grouping window."""
@@ -169,10 +169,27 @@ class Alerts:
         for board in boards:
             card = create_help_alert_card(board.language, latest, zone=board_zone(board))
             title = help_alert_title(board.language, latest)
-            self._queue(_Delivery(f"staff {user_id}", board, card, title), self.clock.now())
+            self.notify(f"staff {user_id}", board, card, title)
+
+    def notify(self, subject: str, board: BoardRegistration, card: dict, summary: str) -> None:
+        """Queue a card for a board conversation, spaced and retried like every alert."""
+        self.send(subject, board.conversation_id, board.reference, card, summary)
+
+    def send(
+        self, subject: str, conversation_id: str, reference: dict, card: dict, summary: str
+    ) -> None:
+        """Queue a card for any conversation the bot can reach, spaced and retried.
+
+        Args:
+            subject: what the message is about, for the logs.
+            reference: the serialised conversation reference to post with.
+            summary: the notification preview.
+        """
+        delivery = _Delivery(subject, conversation_id, reference, card, summary)
+        self._queue(delivery, self.clock.now())
 
     def _queue(self, delivery: _Delivery, earliest: datetime) -> None:
-        conversation_id = delivery.board.conversation_id
+        conversation_id = delivery.conversation_id
         when = max(earliest, self._next_post.get(conversation_id, earliest))
         self._next_post[conversation_id] = when + timedelta(seconds=POST_SPACING)
         key = f"alert:{conversation_id}:{next(self._keys)}"
@@ -183,9 +200,9 @@ class Alerts:
         delivery = self._deliveries.pop(key, None)
         if delivery is None:
             return
-        conversation_id = delivery.board.conversation_id
+        conversation_id = delivery.conversation_id
         try:
-            await self.messenger.post(delivery.board.reference, delivery.card, delivery.summary)
+            await self.messenger.post(delivery.reference, delivery.card, delivery.summary)
         except DeliveryError as error:
             delivery.attempts += 1
             if final or error.blocked or error.gone or delivery.attempts >= MAX_ATTEMPTS:

@@ -14,6 +14,7 @@ from typing import Iterable, Mapping
 
 from bot.model import RecordedReport, ShelterStatus, Site, SupplyLevel
 from bot.staff import Attendance
+from bot.supplies import RecordedRequest
 
 
 class Congestion(IntEnum):
@@ -75,6 +76,7 @@ class Board:
     totals: Totals
     generated_at: datetime
     attendance: Attendance | None = None
+    open_requests: tuple[RecordedRequest, ...] = ()
 
     @property
     def reported_rows(self) -> tuple[SiteRow, ...]:
@@ -91,6 +93,7 @@ def compute_board(
     now: datetime,
     stale_after: timedelta,
     attendance: Attendance | None = None,
+    open_requests: Iterable[RecordedRequest] = (),
 ) -> Board:
     """Compute the board from the registry and each site's latest report.
 
@@ -100,12 +103,17 @@ def compute_board(
         now: the current time (aware).
         stale_after: how long an active site may go without a report.
         attendance: the staff check-ins tally, shown beside the sites.
+        open_requests: supply requests not yet delivered or cancelled.
     """
     rows = [_row(site, latest.get(site.id), now, stale_after) for site in sites]
     order = {id(row): index for index, row in enumerate(rows)}
     rows.sort(key=lambda row: (row.urgency, -(row.use or 0.0), order[id(row)]))
     return Board(
-        rows=tuple(rows), totals=_totals(rows), generated_at=now, attendance=attendance
+        rows=tuple(rows),
+        totals=_totals(rows),
+        generated_at=now,
+        attendance=attendance,
+        open_requests=tuple(open_requests),
     )
 
 

@@ -36,9 +36,11 @@ from bot.proactive import conversation_key, reference_of
 from bot.publisher import BoardPublisher
 from bot.reminders import StaleReminders
 from bot.reports import Accepted, Reports
+from bot.request_actions import RequestActions
 from bot.roles import Roles
 from bot.settings import Settings
 from bot.store import Journal
+from bot.supply_requests import SupplyRequests
 from bot.turn import (
     Turn,
     card_response,
@@ -54,7 +56,7 @@ log = logging.getLogger(__name__)
 ERROR_CONTENT_TYPE = "application/vnd.microsoft.error"
 
 
-class BcpBot(ActivityHandler):
+class BcpBot(RequestActions, ActivityHandler):
     """Answer Teams activities for BCP Board."""
 
     def __init__(
@@ -64,12 +66,14 @@ class BcpBot(ActivityHandler):
         reports: Reports,
         *,
         checkins: CheckIns | None = None,
+        requests: SupplyRequests | None = None,
         roles: Roles | None = None,
         publisher: BoardPublisher | None = None,
         reminders: StaleReminders | None = None,
     ):
         """Args:
         checkins: staff check-ins; a journal-backed one is made when not given.
+        requests: supply requests; likewise.
         publisher: keeps live boards; without it "board here" fails with an apology.
         reminders: remembers how to reach reporters; without it nobody is reminded.
         """
@@ -78,6 +82,7 @@ class BcpBot(ActivityHandler):
         self.reports = reports
         self.registry = reports.registry
         self.checkins = checkins or CheckIns(journal, clock=reports.clock)
+        self.requests = requests or SupplyRequests(journal, self.registry, clock=reports.clock)
         self.roles = roles or Roles.from_settings(settings)
         self.publisher = publisher
         self.reminders = reminders
@@ -137,6 +142,10 @@ class BcpBot(ActivityHandler):
             card = await self.create_board(turn)
         elif command.name == "checkin":
             card = await self.create_checkin_form(turn)
+        elif command.name == "request":
+            card = await self.create_request_form(turn, query=command.argument)
+        elif command.name == "request_list":
+            card = await self.handle_request_list(turn, {})
         elif command.name in ("board_here", "board_off"):
             await self.manage_board(turn, register=command.name == "board_here")
             return
@@ -425,6 +434,11 @@ VERBS = frozenset(
         "checkin",
         "checkin_save",
         "checkin_view",
+        "request",
+        "request_save",
+        "request_view",
+        "request_move",
+        "request_list",
         "help",
         "language",
     }

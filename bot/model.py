@@ -159,12 +159,7 @@ def parse_shelter_report(
     rejection = Rejection()
     text = {k: ("" if v is None else str(v)).strip() for k, v in values.items()}
 
-    site_id = text.get("site_id", "")
-    if not site_id:
-        rejection.add("site_id", "error_required")
-    elif site_id not in known_sites:
-        rejection.add("site_id", "error_unknown_site")
-
+    site_id = parse_site(text, known_sites, rejection)
     status = parse_choice(text, "status", ShelterStatus, rejection)
     evacuees = _count(text, "evacuees", rejection, required=True)
     households = _count(text, "households", rejection, required=True)
@@ -232,6 +227,16 @@ def _count(
         rejection.add(name, "error_too_large")
         return None
     return value
+
+
+def parse_site(text: Mapping[str, str], known_sites: Mapping[str, Site], rejection: Rejection):
+    """Return the registered site id that field `site_id` holds, noting why not in `rejection`."""
+    site_id = text.get("site_id", "")
+    if not site_id:
+        rejection.add("site_id", "error_required")
+    elif site_id not in known_sites:
+        rejection.add("site_id", "error_unknown_site")
+    return site_id
 
 
 def parse_choice(text: Mapping[str, str], name: str, kind: type[Enum], rejection: Rejection):

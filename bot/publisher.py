@@ -28,6 +28,7 @@ from bot.proactive import DeliveryError, Messenger, retry_delay
 from bot.reports import Reports
 from bot.scheduler import Scheduler
 from bot.staff import RecordedCheckIn
+from bot.supplies import RecordedRequest
 from bot.store import BoardRegistration, Journal
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,10 @@ class BoardPublisher:
 
     async def on_check_in(self, record: RecordedCheckIn) -> None:
         """Check-ins listener: a new check-in changes the staff tally on the board."""
+        self.changed()
+
+    async def on_request(self, record: RecordedRequest, *_) -> None:
+        """Supply requests listener (new or moved): the open requests are on the board."""
         self.changed()
 
     # Registration

@@ -92,9 +92,14 @@ class Reports:
                 log.exception("a report listener failed for report %d", record.id)
 
     async def board(self) -> Board:
-        """Compute the board: every site's latest report, and the staff check-ins."""
+        """Compute the board: every site's latest report, staff check-ins, open requests."""
         latest = await self.journal.latest_reports()
         attendance = tally(await self.journal.latest_check_ins())
         return compute_board(
-            self.registry, latest, self.clock(), self.stale_after, attendance=attendance
+            self.registry,
+            latest,
+            self.clock(),
+            self.stale_after,
+            attendance=attendance,
+            open_requests=await self.journal.open_requests(),
         )

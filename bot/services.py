@@ -19,12 +19,14 @@ from bot.checkins import CheckIns
 from bot.proactive import Messenger
 from bot.publisher import BoardPublisher
 from bot.reminders import StaleReminders
+from bot.request_notices import RequestNotices
 from bot.reports import Reports
 from bot.roles import Roles
 from bot.scheduler import Clock, Scheduler
 from bot.settings import Settings
 from bot.sites import Registry, load_registry
 from bot.store import Journal, open_journal
+from bot.supply_requests import SupplyRequests
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ class Services:
     journal: Journal
     reports: Reports
     checkins: CheckIns
+    requests: SupplyRequests
     roles: Roles
     scheduler: Scheduler
     publisher: BoardPublisher
@@ -52,6 +55,7 @@ class Services:
         journal = open_journal(settings.database)
         reports = Reports(journal, registry, settings.stale_after, clock=clock.now)
         checkins = CheckIns(journal, clock=clock.now)
+        requests = SupplyRequests(journal, registry, clock=clock.now)
         scheduler = Scheduler(clock)
         messenger = Messenger(adapter, settings.app_id)
         publisher = BoardPublisher(
@@ -71,13 +75,16 @@ class Services:
         )
         reports.listeners += [publisher.on_report, alerts.on_report]
         checkins.listeners += [publisher.on_check_in, alerts.on_check_in]
+        notices = RequestNotices(journal, registry, publisher, alerts, ZoneInfo(settings.timezone))
+        requests.created_listeners += [publisher.on_request, notices.on_created]
+        requests.moved_listeners += [publisher.on_request, notices.on_moved]
 
         await publisher.start()
         reminders.start()
         scheduler.start()
         services = cls(
-            registry, journal, reports, checkins, Roles.from_settings(settings), scheduler,
-            publisher, alerts, reminders,
+            registry, journal, reports, checkins, requests, Roles.from_settings(settings),
+            scheduler, publisher, alerts, reminders,
         )
         if settings.graph_enabled:
             services.graph = GraphMirroring.start(settings, reports, clock)

@@ -61,6 +61,7 @@ async def _lifetime(app: web.Application):
         services.journal,
         services.reports,
         checkins=services.checkins,
+        requests=services.requests,
         roles=services.roles,
         publisher=services.publisher,
         reminders=services.reminders,

@@ -11,10 +11,12 @@ NOTE: Teams runs a refresh only for the user ids listed in `refresh.userIds` (at
 
 from __future__ import annotations
 
+from collections import Counter
 from zoneinfo import ZoneInfo
 
 from bot.board import Board, SiteRow, Urgency
 from bot.staff import Attendance
+from bot.supplies import RecordedRequest, RequestState
 from bot.cards.render import render
 from bot.locales import format_age, format_duration, format_percent, format_time, strings, text
 
@@ -62,6 +64,9 @@ def create_board_card(
         (words["board_capacity_use"], format_percent(totals.capacity_use)),
         (words["board_reported"], f"{totals.reported_sites} / {len(board.rows)}"),
     ]
+    if board.open_requests:
+        facts.append((words["board_requests"], _request_counts(board.open_requests, lang)))
+    per_site = Counter(record.request.site_id for record in board.open_requests)
     needing = totals.critical_sites + totals.stale_sites
     paging = []
     if page > 1:
@@ -77,7 +82,7 @@ def create_board_card(
             "totals": [{"title": title, "value": value} for title, value in facts],
             "empty": not rows,
             "attention": f"{words['board_attention']}: {needing}" if needing else "",
-            "rows": [_row(row, lang, words) for row in shown],
+            "rows": [_row(row, lang, words, per_site[row.site.id]) for row in shown],
             "unreported": text(lang, "board_unreported", count=len(board.unreported_rows))
             if board.unreported_rows
             else "",
@@ -143,7 +148,18 @@ def _attendance(
     }
 
 
-def _row(row: SiteRow, lang: str, words: dict[str, str]) -> dict:
+def _request_counts(records: tuple[RecordedRequest, ...], lang: str) -> str:
+    counted = Counter(record.state for record in records)
+    return text(
+        lang,
+        "board_requests_value",
+        requested=counted[RequestState.REQUESTED],
+        approved=counted[RequestState.APPROVED],
+        dispatched=counted[RequestState.DISPATCHED],
+    )
+
+
+def _row(row: SiteRow, lang: str, words: dict[str, str], open_requests: int = 0) -> dict:
     report = row.latest.report
     if row.capacity:
         people = text(
@@ -170,6 +186,8 @@ def _row(row: SiteRow, lang: str, words: dict[str, str]) -> dict:
         notes.append(text(lang, "board_short", items=words["list_separator"].join(items)))
     if report.needs:
         notes.append(text(lang, "board_needs", text=_clip(report.needs, 80)))
+    if open_requests:
+        notes.append(text(lang, "board_site_requests", count=open_requests))
 
     return {
         "name": row.site.name(lang),

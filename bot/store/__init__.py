@@ -17,6 +17,7 @@ from typing import Protocol
 
 from bot.model import RecordedReport, Reporter, ShelterReport
 from bot.staff import CheckIn, RecordedCheckIn
+from bot.supplies import RecordedRequest, RequestEvent, RequestState, SupplyRequest
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,33 @@ class AppendedCheckIn:
 
     record: RecordedCheckIn
     duplicate: bool
+
+
+@dataclass(frozen=True)
+class AppendedRequest:
+    """The result of appending a supply request: the record, and whether it was there."""
+
+    record: RecordedRequest
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class MovedRequest:
+    """The result of moving a supply request.
+
+    Attributes:
+        record: the request as it is now; None when there is no such request.
+        refused: why the move was not made (a locale message key), else empty.
+        duplicate: this move (its event key) was already made; nothing changed.
+    """
+
+    record: RecordedRequest | None
+    refused: str = ""
+    duplicate: bool = False
+
+    @property
+    def moved(self) -> bool:
+        return self.record is not None and not self.refused and not self.duplicate
 
 
 @dataclass(frozen=True)
@@ -170,6 +198,32 @@ class Journal(Protocol):
         """Return this person's newest check-in older than check-in `check_in_id`."""
 
     async def check_in_count(self) -> int: ...
+
+    async def append_request(
+        self, submission_id: str, request: SupplyRequest, requester: Reporter, at: datetime
+    ) -> AppendedRequest:
+        """Record a supply request once per submission id, with its first event and outbox row."""
+
+    async def move_request(
+        self,
+        request_id: int,
+        target: RequestState,
+        actor: Reporter,
+        at: datetime,
+        *,
+        hq: bool,
+        event_key: str,
+        note: str = "",
+        source: str = "teams",
+    ) -> MovedRequest:
+        """Move a request to `target` if the lifecycle allows it, once per event key."""
+
+    async def supply_request(self, request_id: int) -> RecordedRequest | None: ...
+
+    async def open_requests(self) -> list[RecordedRequest]:
+        """Return every request not yet delivered or cancelled, oldest first."""
+
+    async def request_events(self, request_id: int) -> list[RequestEvent]: ...
 
     async def language_of(self, user_id: str) -> str | None: ...
 

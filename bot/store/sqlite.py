@@ -20,6 +20,8 @@ from bot.model import Lifeline, RecordedReport, Reporter, ShelterReport, Shelter
 from bot.store import Appended, OutboxEntry
 from bot.store.sqlite_checkins import SCHEMA as CHECKIN_SCHEMA
 from bot.store.sqlite_checkins import CheckInTables
+from bot.store.sqlite_requests import SCHEMA as REQUEST_SCHEMA
+from bot.store.sqlite_requests import RequestTables
 from bot.store.sqlite_conversations import SCHEMA as CONVERSATION_SCHEMA
 from bot.store.sqlite_conversations import ConversationTables
 from bot.store.sqlite_graph import SCHEMA as GRAPH_SCHEMA
@@ -80,7 +82,7 @@ REPORT_COLUMNS = (
 )
 
 
-class SqliteJournal(ConversationTables, CheckInTables, GraphTables):
+class SqliteJournal(ConversationTables, CheckInTables, GraphTables, RequestTables):
     """The Journal protocol on one SQLite file."""
 
     def __init__(self, path: str | Path):
@@ -102,6 +104,7 @@ class SqliteJournal(ConversationTables, CheckInTables, GraphTables):
             db.executescript(CONVERSATION_SCHEMA)
             db.executescript(GRAPH_SCHEMA)
             db.executescript(CHECKIN_SCHEMA)
+            db.executescript(REQUEST_SCHEMA)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except (OSError, sqlite3.Error) as error:
             raise JournalError(f"cannot open the journal at {self.path}: {error}") from error

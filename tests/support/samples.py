@@ -13,6 +13,11 @@ from bot.board import compute_board
 from bot.cards import create_help_card, create_welcome_card
 from bot.cards.alert import create_alert_card, create_help_alert_card
 from bot.cards.board import create_board_card
+from bot.cards.request import (
+    create_request_card,
+    create_request_list_card,
+    create_request_view_card,
+)
 from bot.cards.checkin import (
     create_checkin_card,
     create_checkin_saved_card,
@@ -39,6 +44,13 @@ from bot.model import (
 )
 from bot.settings import SAMPLE_SITES
 from bot.sites import load_registry
+from bot.supplies import (
+    Priority,
+    RecordedRequest,
+    RequestEvent,
+    RequestState,
+    SupplyRequest,
+)
 from bot.staff import (
     Availability,
     CheckIn,
@@ -109,6 +121,30 @@ def sample_check_ins(count: int = 120) -> list[RecordedCheckIn]:
     return records
 
 
+def sample_requests(sites: list[Site], count: int = 12) -> list[RecordedRequest]:
+    """Return open supply requests from the first sites, in every open state."""
+    states = (RequestState.REQUESTED, RequestState.APPROVED, RequestState.DISPATCHED)
+    requester = Reporter("29:sample", "aad-sample", "山田 太郎")
+    return [
+        RecordedRequest(
+            id=index + 1,
+            submission_id=f"request-{index}",
+            request=SupplyRequest(
+                site_id=sites[index % 5].id,
+                items="毛布 100枚\n飲料水（2リットル）200本\n紙おむつ（中）5パック",
+                priority=Priority.URGENT if index % 4 == 0 else Priority.NORMAL,
+            ),
+            requester=requester,
+            requested_at=NOW - timedelta(minutes=40 - index),
+            state=states[index % 3],
+            updated_at=NOW - timedelta(minutes=10),
+            updated_by="本部 物資班 中村",
+            note="トラック2台で15時着の予定" if index % 3 == 2 else "",
+        )
+        for index in range(count)
+    ]
+
+
 def sample_board(site_count: int | None = None):
     registry = load_registry(SAMPLE_SITES)
     sites = list(registry)
@@ -134,7 +170,12 @@ def sample_board(site_count: int | None = None):
             changes["status"] = ShelterStatus.FULL
         latest[site.id] = sample_report(site, index, **changes)
     return compute_board(
-        sites, latest, NOW, timedelta(hours=3), attendance=tally(sample_check_ins())
+        sites,
+        latest,
+        NOW,
+        timedelta(hours=3),
+        attendance=tally(sample_check_ins()),
+        open_requests=sample_requests(sites),
     )
 
 
@@ -145,6 +186,15 @@ def sample_cards() -> dict[str, dict]:
     last = sample_report(site, 3, needs="おむつが不足しています")
     check_ins = sample_check_ins(30)
     helpless = next(r for r in check_ins if r.check_in.safety is Safety.NEED_HELP)
+    requests = sample_requests(list(registry))
+    dispatched = requests[2]
+    history = [
+        RequestEvent(2, RequestState.REQUESTED, dispatched.requester, NOW, "", "teams"),
+        RequestEvent(
+            2, RequestState.DISPATCHED, Reporter("29:hq", "aad-hq", "中村"), NOW, "15時着", "lists"
+        ),
+    ]
+    sites_by_id = {s.id: s for s in registry}
     cards = {}
     for lang in ("ja", "en"):
         board = sample_board()
@@ -242,6 +292,37 @@ def sample_cards() -> dict[str, dict]:
                 ),
                 f"checkin_view/missing/{lang}": create_checkin_view_card(lang, None, zone=TOKYO),
                 f"alert/need-help/{lang}": create_help_alert_card(lang, helpless, zone=TOKYO),
+                f"request/first/{lang}": create_request_card(
+                    lang, registry.shelters(), "request-sub-1", values={"site_id": site.id}
+                ),
+                f"request/rejected/{lang}": create_request_card(
+                    lang,
+                    registry.shelters(),
+                    "request-sub-2",
+                    values={"site_id": "", "items": "", "priority": "urgent"},
+                    errors={"site_id": "error_required", "items": "error_items_required"},
+                ),
+                f"request_view/hq-new/{lang}": create_request_view_card(
+                    lang,
+                    requests[0],
+                    site,
+                    zone=TOKYO,
+                    hq=True,
+                    events=history[:1],
+                    refresh_users=["29:hq"],
+                ),
+                f"request_view/requester-dispatched/{lang}": create_request_view_card(
+                    lang, dispatched, site, zone=TOKYO, hq=False, events=history, notice="#2"
+                ),
+                f"request_view/missing/{lang}": create_request_view_card(
+                    lang, None, None, zone=TOKYO, hq=False
+                ),
+                f"request_list/open/{lang}": create_request_list_card(
+                    lang, sample_requests(list(registry), 30), sites_by_id, zone=TOKYO
+                ),
+                f"request_list/empty/{lang}": create_request_list_card(
+                    lang, [], sites_by_id, zone=TOKYO
+                ),
             }
         )
     return cards

@@ -1,0 +1,274 @@
+"""The SQLite tables of supply requests: the requests, and every move as an event.
+
+A mixin of SqliteJournal: it uses the journal's one connection and thread (`_run`,
+`_query`, `_db`), and its schema is created with the rest. A request's `state` column
+is its latest event, kept in the same transaction; events are never changed. Each
+write also writes the outbox row of the request's item in the Supply requests list.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from bot.model import Reporter
+from bot.store import AppendedRequest, MovedRequest
+from bot.supplies import (
+    Priority,
+    RecordedRequest,
+    RequestEvent,
+    RequestState,
+    SupplyRequest,
+    check_move,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS supply_requests (
+    id INTEGER PRIMARY KEY,
+    submission_id TEXT NOT NULL UNIQUE,
+    site_id TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    requester_id TEXT NOT NULL,
+    requester_aad TEXT NOT NULL,
+    requester_name TEXT NOT NULL,
+    items TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    state TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS supply_requests_by_state ON supply_requests (state, id);
+
+CREATE TABLE IF NOT EXISTS request_events (
+    id INTEGER PRIMARY KEY,
+    request_id INTEGER NOT NULL REFERENCES supply_requests (id),
+    event_key TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL,
+    at TEXT NOT NULL,
+    actor_id TEXT NOT NULL,
+    actor_aad TEXT NOT NULL,
+    actor_name TEXT NOT NULL,
+    note TEXT NOT NULL,
+    source TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS request_events_by_request ON request_events (request_id, id);
+"""
+
+REQUEST_COLUMNS = (
+    "id, submission_id, site_id, requested_at, requester_id, requester_aad, requester_name, "
+    "items, priority, state, updated_at, updated_by, note"
+)
+EVENT_COLUMNS = "request_id, state, at, actor_id, actor_aad, actor_name, note, source"
+
+
+class RequestTables:
+    """Supply requests and their events for SqliteJournal."""
+
+    async def append_request(
+        self, submission_id: str, request: SupplyRequest, requester: Reporter, at: datetime
+    ) -> AppendedRequest:
+        return await self._run(self._append_request, submission_id, request, requester, at)
+
+    def _append_request(self, submission_id, request, requester, at) -> AppendedRequest:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            existing = db.execute(
+                f"SELECT {REQUEST_COLUMNS} FROM supply_requests WHERE submission_id = ?",
+                (submission_id,),
+            ).fetchone()
+            if existing:
+                db.execute("COMMIT")
+                return AppendedRequest(_request(existing), duplicate=True)
+
+            stamp = _stamp(at)
+            cursor = db.execute(
+                f"INSERT INTO supply_requests ({REQUEST_COLUMNS}) "
+                "VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')",
+                (
+                    submission_id,
+                    request.site_id,
+                    stamp,
+                    requester.user_id,
+                    requester.aad_object_id,
+                    requester.name,
+                    request.items,
+                    request.priority.value,
+                    RequestState.REQUESTED.value,
+                    stamp,
+                    requester.name,
+                ),
+            )
+            request_id = cursor.lastrowid
+            _insert_event(
+                db, request_id, f"created-{submission_id}", RequestState.REQUESTED,
+                requester, stamp, "", "teams",
+            )
+            record = _saved(db, request_id, stamp)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return AppendedRequest(record, duplicate=False)
+
+    async def move_request(
+        self,
+        request_id: int,
+        target: RequestState,
+        actor: Reporter,
+        at: datetime,
+        *,
+        hq: bool,
+        event_key: str,
+        note: str = "",
+        source: str = "teams",
+    ) -> MovedRequest:
+        return await self._run(
+            self._move_request, request_id, target, actor, at, hq, event_key, note, source
+        )
+
+    def _move_request(self, request_id, target, actor, at, hq, event_key, note, source):
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute(
+                f"SELECT {REQUEST_COLUMNS} FROM supply_requests WHERE id = ?", (request_id,)
+            ).fetchone()
+            if row is None:
+                db.execute("COMMIT")
+                return MovedRequest(None, refused="request_not_found")
+            current = _request(row)
+            if db.execute(
+                "SELECT 1 FROM request_events WHERE event_key = ?", (event_key,)
+            ).fetchone():
+                db.execute("COMMIT")
+                return MovedRequest(current, duplicate=True)
+            refused = check_move(current.state, target, hq)
+            if refused:
+                db.execute("COMMIT")
+                return MovedRequest(current, refused=refused)
+
+            stamp = _stamp(at)
+            _insert_event(db, request_id, event_key, target, actor, stamp, note, source)
+            db.execute(
+                "UPDATE supply_requests SET state = ?, updated_at = ?, updated_by = ?, note = ? "
+                "WHERE id = ?",
+                (target.value, stamp, actor.name, note, request_id),
+            )
+            record = _saved(db, request_id, stamp)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return MovedRequest(record)
+
+    async def supply_request(self, request_id: int) -> RecordedRequest | None:
+        rows = await self._run(
+            self._query,
+            f"SELECT {REQUEST_COLUMNS} FROM supply_requests WHERE id = ?",
+            (request_id,),
+        )
+        return _request(rows[0]) if rows else None
+
+    async def open_requests(self) -> list[RecordedRequest]:
+        rows = await self._run(
+            self._query,
+            f"SELECT {REQUEST_COLUMNS} FROM supply_requests "
+            "WHERE state IN ('requested', 'approved', 'dispatched') ORDER BY id",
+            (),
+        )
+        return [_request(row) for row in rows]
+
+    async def request_events(self, request_id: int) -> list[RequestEvent]:
+        rows = await self._run(
+            self._query,
+            f"SELECT {EVENT_COLUMNS} FROM request_events WHERE request_id = ? ORDER BY id",
+            (request_id,),
+        )
+        return [
+            RequestEvent(
+                request_id=row[0],
+                state=RequestState(row[1]),
+                at=datetime.fromisoformat(row[2]),
+                actor=Reporter(user_id=row[3], aad_object_id=row[4], name=row[5]),
+                note=row[6],
+                source=row[7],
+            )
+            for row in rows
+        ]
+
+
+def request_fields(record: RecordedRequest) -> dict:
+    """Return a request as the Supply requests list's columns (graph/lists.py)."""
+    return {
+        "Title": record.request.items.splitlines()[0][:100] if record.request.items else "",
+        "SiteId": record.request.site_id,
+        "Items": record.request.items,
+        "Priority": record.request.priority.value,
+        "State": record.state.value,
+        "RequestedAt": _graph_time(record.requested_at),
+        "Requester": record.requester.name,
+        "UpdatedAt": _graph_time(record.updated_at),
+        "UpdatedBy": record.updated_by,
+        "HqNote": record.note,
+    }
+
+
+def _insert_event(db, request_id, event_key, state, actor, stamp, note, source) -> None:
+    db.execute(
+        f"INSERT INTO request_events (event_key, {EVENT_COLUMNS}) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            event_key,
+            request_id,
+            state.value,
+            stamp,
+            actor.user_id,
+            actor.aad_object_id,
+            actor.name,
+            note,
+            source,
+        ),
+    )
+
+
+def _saved(db, request_id: int, stamp: str) -> RecordedRequest:
+    """Read a request back as just written, and queue its list item for the mirror."""
+    record = _request(
+        db.execute(
+            f"SELECT {REQUEST_COLUMNS} FROM supply_requests WHERE id = ?", (request_id,)
+        ).fetchone()
+    )
+    db.execute(
+        "INSERT INTO outbox (list_name, item_key, fields, enqueued_at) VALUES (?, ?, ?, ?)",
+        (
+            "supply_requests",
+            f"request-{record.id}",
+            json.dumps(request_fields(record), ensure_ascii=False),
+            stamp,
+        ),
+    )
+    return record
+
+
+def _graph_time(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+def _request(row: tuple) -> RecordedRequest:
+    return RecordedRequest(
+        id=row[0],
+        submission_id=row[1],
+        request=SupplyRequest(site_id=row[2], items=row[7], priority=Priority(row[8])),
+        requester=Reporter(user_id=row[4], aad_object_id=row[5], name=row[6]),
+        requested_at=datetime.fromisoformat(row[3]),
+        state=RequestState(row[9]),
+        updated_at=datetime.fromisoformat(row[10]),
+        updated_by=row[11],
+        note=row[12],
+    )
