@@ -149,7 +149,7 @@ def test_command_missing_in_japanese_is_named(manifest_dir: Path, tmp_path: Path
 
 
 def test_japanese_command_missing_in_english_is_named(manifest_dir: Path, tmp_path: Path) -> None:
-    key = "bots[0].commandLists[0].commands[6].title"
+    key = "bots[0].commandLists[0].commands[11].title"
     edit_json(manifest_dir / "ja.json", lambda strings: strings.update({key: "ここにボード"}))
 
     problems = problems_of(manifest_dir, tmp_path)
