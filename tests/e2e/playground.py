@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, replace
+from typing import Self
 
 import aiohttp
 
@@ -39,7 +40,7 @@ class Post:
     thread_id: str | None
 
     @classmethod
-    def from_event(cls, event: dict) -> "Post":
+    def from_event(cls, event: dict) -> Post:
         message = event["message"]
         cards = [
             attachment["content"]
@@ -68,7 +69,7 @@ class Playground:
         self.posts: list[Post] = []
         self._arrived = asyncio.Event()
 
-    async def __aenter__(self) -> "Playground":
+    async def __aenter__(self) -> Self:
         self.session = aiohttp.ClientSession(raise_for_status=True)
         self.socket = await self.session.ws_connect(
             f"{self.url}/_ws_conversation/v1/conversations/stream"
@@ -112,14 +113,14 @@ class Playground:
         # NOTE: in a channel, the bot's answer is a reply in the thread the message
         # started ("<channel>;messageid=<id>"), or a new post in the channel itself.
         return await self.wait_for(
-            lambda post: post.action == "createMessage"
-            and post.conversation_id.split(";")[0] == conversation_id,
+            lambda post: (
+                post.action == "createMessage"
+                and post.conversation_id.split(";")[0] == conversation_id
+            ),
             after=mark,
         )
 
-    async def press(
-        self, post: Post, verb: str, typed: dict | None = None, user: str = ME
-    ) -> Post:
+    async def press(self, post: Post, verb: str, typed: dict | None = None, user: str = ME) -> Post:
         """Press the card button with `verb`, with the card's inputs as typed.
 
         Like a Teams client, this sends every input's current value (its default unless
@@ -157,4 +158,3 @@ class Playground:
                         return post
                 self._arrived.clear()
                 await self._arrived.wait()
-

@@ -55,14 +55,18 @@ class Stack:
     """The bot and the Playground pointed at it, started by `start()`, ended by `stop()`."""
 
     folder: Path
+    playground_config: Path = PLAYGROUND_CONFIG
     bot_url: str = ""
     playground_url: str = ""
     processes: list[subprocess.Popen] = field(default_factory=list)
 
-    def start(self) -> "Stack":
+    def start(self) -> Stack:
+        """Start both processes side by side and wait until each one answers."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._start_bot()
-        self._start_playground()
+        wait_for_bot = self._start_bot()
+        wait_for_playground = self._start_playground()
+        wait_for_bot()
+        wait_for_playground()
         return self
 
     def stop(self) -> None:
@@ -88,7 +92,7 @@ class Stack:
         self.processes.append(process)
         return process
 
-    def _start_bot(self) -> None:
+    def _start_bot(self):
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BCP_", "MicrosoftApp"))}
         env.update(
@@ -103,13 +107,15 @@ class Stack:
         process = self._spawn([sys.executable, str(ROOT / "app.py")], log, cwd=self.folder, env=env)
 
         self.bot_url = f"http://127.0.0.1:{port}"
-        self._wait("the bot", process, log, lambda: answers(f"{self.bot_url}/healthz"))
+        return lambda: self._wait(
+            "the bot", process, log, lambda: answers(f"{self.bot_url}/healthz")
+        )
 
-    def _start_playground(self) -> None:
+    def _start_playground(self):
         if shutil.which("node") is None:
             raise StackError("Node.js is not installed; the Agents Playground needs it.")
         # The Playground reads its config from, and writes devTools/ into, its working folder.
-        shutil.copy(PLAYGROUND_CONFIG, self.folder / PLAYGROUND_CONFIG.name)
+        shutil.copy(self.playground_config, self.folder / PLAYGROUND_CONFIG.name)
         log = self.folder / "playground.log"
         process = self._spawn(
             [
@@ -133,7 +139,7 @@ class Stack:
                 self.playground_url = found.group(1)
             return bool(found) and answers(f"{self.playground_url}/_debug/ping", b"pong")
 
-        self._wait("the Agents Playground", process, log, ready)
+        return lambda: self._wait("the Agents Playground", process, log, ready)
 
     def _wait(self, name: str, process: subprocess.Popen, log: Path, ready) -> None:
         deadline = time.monotonic() + STARTUP_SECONDS

@@ -31,7 +31,9 @@ def render(cards: dict[str, dict], folder, screenshots=None) -> dict[str, list[s
     command = ["node", str(RENDER), "--cards", str(source)]
     if screenshots:
         command += ["--screenshots", str(screenshots)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    result = subprocess.run(
+        command, check=False, capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
     assert result.returncode == 0, f"{RENDER.name} failed:\n{result.stderr[-3000:]}"
     return json.loads(result.stdout)
 
@@ -59,7 +61,9 @@ def test_renderer_check_catches_what_teams_would_reject(chromium, tmp_path):
         {"type": "TextBlock", "text": "x", "color": "Purple"},
         {
             "type": "ColumnSet",
-            "columns": [{"type": "Column", "width": "500px", "items": [{"type": "TextBlock", "text": "x"}]}],
+            "columns": [
+                {"type": "Column", "width": "500px", "items": [{"type": "TextBlock", "text": "x"}]}
+            ],
         },
     ]
 

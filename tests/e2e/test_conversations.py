@@ -11,7 +11,6 @@ import pytest
 
 from tests.e2e.playground import (
     GROUP_CHAT,
-    PERSONAL_CHAT,
     SATO,
     STATUS_CHANNEL,
     Playground,
@@ -85,9 +84,7 @@ async def test_board_totals_reports_from_a_personal_and_a_group_chat(playground)
     mine = await open_form(playground, "中央小学校")
     await playground.press(mine, "report_save", {"evacuees": "100", "households": "40"})
     theirs = await open_form(playground, "中央公民館", conversation_id=GROUP_CHAT, user=SATO)
-    await playground.press(
-        theirs, "report_save", {"evacuees": "50", "households": "20"}, user=SATO
-    )
+    await playground.press(theirs, "report_save", {"evacuees": "50", "households": "20"}, user=SATO)
 
     board = await playground.say("ボード")
     totals = facts(board.card)
@@ -114,7 +111,9 @@ async def test_board_here_keeps_one_channel_card_current_as_reports_arrive(playg
         form = await open_form(playground, site_name)
         await playground.press(form, "report_save", {"evacuees": evacuees, "households": "10"})
         updated = await playground.wait_for(
-            lambda post: update_of_board(post) and facts(post.card)["避難者数"] == total,
+            lambda post, total=total: (
+                update_of_board(post) and facts(post.card)["避難者数"] == total
+            ),
             after=mark,
         )
         assert facts(updated.card)["報告済み拠点"].startswith(f"{reported} /")
