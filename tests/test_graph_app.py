@@ -147,6 +147,26 @@ async def test_healthz_shows_the_lag_of_a_backlog(mirrored_bot, graph_server):
     assert graph["lag_seconds"] >= 90
 
 
+async def test_a_site_gone_silent_is_flagged_stale_in_the_list_until_it_reports(
+    mirrored_bot, graph_server
+):
+    bot = mirrored_bot
+    await report(bot, SATO, "S001", evacuees="80", households="20")
+    await converge(bot)
+    assert board_rows(graph_server)["S001"]["Stale"] is False
+
+    await bot.advance(bot.settings.stale_after.total_seconds() + 60)
+    await converge(bot)
+
+    row = board_rows(graph_server)["S001"]
+    assert row["Stale"] is True and row["Evacuees"] == 80
+    assert len(graph_server.state.rows(graph_server.site_id, "BcpReports")) == 1
+
+    await report(bot, SATO, "S001", evacuees="81", households="20")
+    await converge(bot)
+    assert board_rows(graph_server)["S001"]["Stale"] is False
+
+
 # Outages and restarts
 
 

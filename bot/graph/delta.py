@@ -207,7 +207,7 @@ class DeltaPoller:
         person = (modifier.get("user") or {}).get("id")
         if not person:
             # An app's write, ours with its answer lost: its values are the reference now.
-            await self.journal.save_graph_write(SITES_BOARD.key, key, GraphWrite(current, etag))
+            await self.journal.save_graph_write(SITES_BOARD.key, key, GraphWrite({**written.fields, **current}, etag))
             return 0
 
         changed = {
@@ -231,7 +231,7 @@ class DeltaPoller:
             )
         # The item as HQ left it is the reference from now on; the mirror writes the
         # journal's merged state over it with this eTag.
-        await self.journal.save_graph_write(SITES_BOARD.key, key, GraphWrite(current, etag))
+        await self.journal.save_graph_write(SITES_BOARD.key, key, GraphWrite({**written.fields, **current}, etag))
         return 0 if recorded is None else 1
 
 

@@ -85,9 +85,9 @@ def _sites_row(fields: Mapping) -> dict:
     if "status" in fields:
         congestion = congestion_of(ShelterStatus(fields["status"]), use)
         values["Congestion"] = congestion.name.lower()
-    # A fresh report makes the site current. The flag turning on later, when a site goes
-    # silent, needs its own outbox row from whoever notices (not written yet).
-    values["Stale"] = False
+    # A fresh report makes the site current; bot/graph/stale.py queues the row again with
+    # "stale" when the site goes silent.
+    values["Stale"] = bool(fields.get("stale", False))
     return values
 
 

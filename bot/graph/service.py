@@ -17,8 +17,10 @@ from bot.corrections import Corrections
 from bot.graph.client import GraphConnection, connect
 from bot.graph.delta import DeltaPoller
 from bot.graph.mirror import Mirror
+from bot.graph.stale import JOB as STALE_JOB
+from bot.graph.stale import StaleFlags
 from bot.reports import Reports
-from bot.scheduler import Clock, SystemClock
+from bot.scheduler import Clock, Scheduler, SystemClock
 from bot.settings import Settings
 from bot.store import Journal
 
@@ -40,8 +42,15 @@ class GraphMirroring:
     tasks: tuple[asyncio.Task, ...] = ()
 
     @classmethod
-    def start(cls, settings: Settings, reports: Reports, clock: Clock) -> "GraphMirroring":
-        """Connect to Graph and start both loops; raise ConfigurationError on bad settings."""
+    def start(
+        cls, settings: Settings, reports: Reports, scheduler: Scheduler
+    ) -> "GraphMirroring":
+        """Connect to Graph and start both loops; raise ConfigurationError on bad settings.
+
+        The stale flags of the Sites board are checked on `scheduler`, as often as the
+        board's own stale check (BCP_STALE_CHECK_EVERY).
+        """
+        clock = scheduler.clock
         connection = connect(settings)
         seconds, sleep = _timing(clock)
         corrections = Corrections(reports)
@@ -66,6 +75,8 @@ class GraphMirroring:
             now=clock.now,
         )
         reports.listeners.append(mirror.on_report)
+        stale = StaleFlags(reports, mirror.wake)
+        scheduler.every(settings.stale_check_every.total_seconds(), STALE_JOB, stale.check)
         tasks = (
             asyncio.create_task(mirror.run(), name="bcp-graph-mirror"),
             asyncio.create_task(poller.run(), name="bcp-graph-delta"),

@@ -253,6 +253,12 @@ class Journal(Protocol):
     async def save_graph_write(self, list_name: str, item_key: str, write: GraphWrite) -> None:
         """Remember what the mirror wrote, so the delta poller can tell HQ's edits from it."""
 
+    async def enqueue_board_row(
+        self, site_id: str, report_id: int, fields: dict, enqueued_at: datetime
+    ) -> bool:
+        """Queue the site's Sites board row again, unless a report newer than `report_id`
+        came in meanwhile; return True when queued."""
+
     async def graph_cursor(self, name: str) -> str | None:
         """Return the saved delta link of a list, or None to start with a full sync."""
 

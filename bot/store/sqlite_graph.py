@@ -80,6 +80,31 @@ class GraphTables:
             (list_name, item_key, json.dumps(write.fields, ensure_ascii=False), write.etag),
         )
 
+    async def enqueue_board_row(
+        self, site_id: str, report_id: int, fields: dict, enqueued_at: datetime
+    ) -> bool:
+        stamp = enqueued_at.astimezone(timezone.utc).isoformat()
+        return await self._run(self._enqueue_board_row, site_id, report_id, fields, stamp)
+
+    def _enqueue_board_row(self, site_id: str, report_id: int, fields: dict, stamp: str) -> bool:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            (latest,) = db.execute(
+                "SELECT MAX(id) FROM reports WHERE site_id = ?", (site_id,)
+            ).fetchone()
+            if latest == report_id:
+                db.execute(
+                    "INSERT INTO outbox (list_name, item_key, fields, enqueued_at) "
+                    "VALUES ('sites', ?, ?, ?)",
+                    (site_id, json.dumps(fields, ensure_ascii=False), stamp),
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return latest == report_id
+
     async def graph_cursor(self, name: str) -> str | None:
         rows = await self._run(
             self._query, "SELECT link FROM graph_cursors WHERE name = ?", (name,)
