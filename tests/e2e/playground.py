@@ -107,9 +107,9 @@ class Playground:
                 mentions=[{"mentioned": {"id": BOT_ID, "name": BOT_NAME}, "text": mention}],
             )
         mark = self.mark()
-        await self.session.post(
-            f"{self.url}/_conversation/v1/conversations/{conversation_id}/messages", json=body
-        )
+        url = f"{self.url}/_conversation/v1/conversations/{conversation_id}/messages"
+        async with self.session.post(url, json=body):
+            pass
         # NOTE: in a channel, the bot's answer is a reply in the thread the message
         # started ("<channel>;messageid=<id>"), or a new post in the channel itself.
         return await self.wait_for(
@@ -151,10 +151,19 @@ class Playground:
 
     async def wait_for(self, condition, after: int = 0, seconds: float = WAIT_SECONDS) -> Post:
         """Return the first post from index `after` on that meets `condition`."""
-        async with asyncio.timeout(seconds):
-            while True:
-                for post in self.posts[after:]:
-                    if condition(post):
-                        return post
-                self._arrived.clear()
-                await self._arrived.wait()
+        try:
+            async with asyncio.timeout(seconds):
+                while True:
+                    for post in self.posts[after:]:
+                        if condition(post):
+                            return post
+                    self._arrived.clear()
+                    await self._arrived.wait()
+        except TimeoutError:
+            seen = [
+                f"{p.action} in {p.conversation_id}: {p.reads()[:150]}" for p in self.posts[after:]
+            ]
+            raise AssertionError(
+                f"the bot posted nothing expected within {seconds} s; it posted:\n"
+                + ("\n".join(seen) or "nothing")
+            ) from None

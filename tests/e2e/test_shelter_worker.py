@@ -19,7 +19,7 @@ DRIVER = ROOT / "tests" / "e2e" / "shelter_worker.mjs"
 STEPS = ["welcome", "site-picker", "form", "filled", "confirmation", "board"]
 
 
-def test_shelter_worker_reports_on_a_phone_and_sees_the_board(stack, chromium, artifacts):
+def test_shelter_worker_reports_on_a_phone_and_sees_the_board(chromium, stack, artifacts):
     result = subprocess.run(
         [
             "node",
