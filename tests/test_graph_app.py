@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -44,12 +45,17 @@ async def lists(graph, graph_server):
 
 @pytest.fixture
 async def mirrored_bot(start_bot, graph_server, lists):
-    """The app with Graph mirroring on, pointed at the loopback Graph."""
-    return await start_bot(
+    """The app with Graph mirroring on, pointed at the loopback Graph, its first poll done."""
+    bot = await start_bot(
         graph_site_id=graph_server.site_id,
         graph_base_url=graph_server.url,
         graph_poll_interval=POLL,
     )
+    for _ in range(400):
+        if bot.services.graph.poller.polls or graph_server.faults.is_down:
+            return bot
+        await asyncio.sleep(0.01)
+    raise AssertionError("the delta poller did not make its first poll")
 
 
 async def converge(bot, step: float = 5.0, rounds: int = 400) -> dict:
@@ -382,3 +388,34 @@ async def test_a_parked_row_is_counted_and_the_retry_command_sends_it_again(
 
     assert health["parked"] == 0
     await assert_lists_equal_the_journal(bot, graph_server)
+
+
+# Shapes and settings
+
+
+async def test_delta_requests_have_graphs_documented_shape(mirrored_bot, graph_server, lists):
+    bot = mirrored_bot
+    await report(bot, SATO, "S001")
+    await converge(bot)
+    link = await bot.services.journal.graph_cursor("delta:sites")
+    await poll_edits(bot)
+
+    items = f"/sites/{graph_server.site_id}/lists/{lists['sites']}/items"
+    polls = [r for r in graph_server.requests if r.path.startswith(items + "/delta")]
+    assert len(polls) >= 2 and all(r.method == "GET" and r.status == 200 for r in polls)
+    # The first read is the SDK's function call with the fields expanded; later ones
+    # follow the deltaLink exactly as Graph gave it.
+    assert (polls[0].path, polls[0].query) == (items + "/delta()", {"$expand": "fields"})
+    assert polls[-1].path == urlsplit(link).path.removeprefix("/v1.0")
+    assert polls[-1].query == dict(parse_qsl(urlsplit(link).query))
+
+
+def test_graph_settings_name_the_variable_when_wrong():
+    from bot.errors import ConfigurationError
+    from bot.settings import Settings
+
+    settings = Settings.from_env({"BCP_GRAPH_POLL_INTERVAL": "2m", "BCP_GRAPH_MAX_ATTEMPTS": "5"})
+    assert (settings.graph_poll_interval, settings.graph_max_attempts) == (120.0, 5)
+    for name, value in (("BCP_GRAPH_POLL_INTERVAL", "soon"), ("BCP_GRAPH_MAX_ATTEMPTS", "0")):
+        with pytest.raises(ConfigurationError, match=name):
+            Settings.from_env({name: value})

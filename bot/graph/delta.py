@@ -161,7 +161,9 @@ class DeltaPoller:
             self.polls, self.failures, self.last_error = self.polls + 1, 0, ""
             self.last_poll_at = self.clock()
             self.edits += applied
-            log.info(
+            # Quiet polls are the rule (one every interval); only those with changes are news.
+            log.log(
+                logging.INFO if seen else logging.DEBUG,
                 "Delta poll of the Sites board: %d changes, %d HQ edits applied, %.0f ms",
                 seen, applied, (self.clock() - started) * 1000,
             )
