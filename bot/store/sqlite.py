@@ -89,6 +89,9 @@ class SqliteJournal(ConversationTables, CheckInTables, GraphTables, RequestTable
         self.path = Path(path)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
         self._db: sqlite3.Connection | None = None
+        # Every activity asks for its sender's language; the few people who chose one
+        # are kept in memory (written through), so asking costs no trip to the thread.
+        self._languages: dict[str, str] = {}
         self._executor.submit(self._open).result()
 
     def _open(self) -> None:
@@ -106,6 +109,7 @@ class SqliteJournal(ConversationTables, CheckInTables, GraphTables, RequestTable
             db.executescript(CHECKIN_SCHEMA)
             db.executescript(REQUEST_SCHEMA)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self._languages = dict(db.execute("SELECT user_id, language FROM preferences"))
         except (OSError, sqlite3.Error) as error:
             raise JournalError(f"cannot open the journal at {self.path}: {error}") from error
         self._db = db
@@ -229,10 +233,7 @@ class SqliteJournal(ConversationTables, CheckInTables, GraphTables, RequestTable
     # Preferences
 
     async def language_of(self, user_id: str) -> str | None:
-        rows = await self._run(
-            self._query, "SELECT language FROM preferences WHERE user_id = ?", (user_id,)
-        )
-        return rows[0][0] if rows else None
+        return self._languages.get(user_id)
 
     async def set_language(self, user_id: str, lang: str) -> None:
         await self._run(
@@ -241,6 +242,7 @@ class SqliteJournal(ConversationTables, CheckInTables, GraphTables, RequestTable
             "ON CONFLICT (user_id) DO UPDATE SET language = excluded.language",
             (user_id, lang),
         )
+        self._languages[user_id] = lang
 
     # Outbox for the Graph mirror
 
