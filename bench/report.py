@@ -177,7 +177,8 @@ def _board(run: dict) -> str | None:
     if "status" in board:
         return board["status"]
     counts = ", ".join(str(n) for n in board["per_conversation"])
-    return f"{counts} (at most {board['most_in_window']} in 3 s)"
+    flushed = f"; {board['at_shutdown']} at shutdown" if board.get("at_shutdown") else ""
+    return f"{counts} (at most {board['most_in_window']} in 3 s{flushed})"
 
 
 def _graph(run: dict, key: str) -> str | None:

@@ -173,11 +173,11 @@ class Bench:
             else:
                 result["graph"] = {"status": self.mirror}
         result["peak_rss_mb"] = target.peak_rss_mb()
+        during_load = self.connector.updates_by_conversation()
         await target.stop()
         result["log_errors"] = target.log_errors()
         if is_bot:
-            # After the stop: the bot flushes the board updates it still holds.
-            result["board"] = self._board_figures()
+            result["board"] = self._board_figures(during_load)
             result["journal"] = check_journal(rundir / "journal.sqlite3", load["submissions"])
         return result
 
@@ -193,7 +193,12 @@ class Bench:
                     async with session.post(target.url + "/api/messages", json=body) as reply:
                         await reply.read()
 
-    def _board_figures(self) -> dict:
+    def _board_figures(self, during_load: dict[str, list[float]]) -> dict:
+        """Count board updates per HQ conversation; the pace is judged while the load ran.
+
+        The updates a stopping bot flushes at once are counted apart: they come when the
+        bot stops, whatever its pace was.
+        """
         if self.publisher is not None:
             return {"status": self.publisher}
         updates = self.connector.updates_by_conversation()
@@ -201,7 +206,8 @@ class Bench:
         counts = [len(updates.get(c, [])) for c in hq]
         return {
             "per_conversation": counts,
-            "most_in_window": max((most_in_window(updates.get(c, []), BOARD_WINDOW)
+            "at_shutdown": sum(counts) - sum(len(during_load.get(c, [])) for c in hq),
+            "most_in_window": max((most_in_window(during_load.get(c, []), BOARD_WINDOW)
                                    for c in hq), default=0),
             "other_conversations": len(set(updates) - set(hq)),
         }

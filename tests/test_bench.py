@@ -1,0 +1,114 @@
+"""Benchmark smoke tests: the load generator's accounting, against the real app on loopback.
+
+The figures bench.run prints are only as good as this bookkeeping: every submission the
+bot accepted is in the journal (read while the bot runs: it commits before it answers),
+nothing valid is lost, and every wrong answer is counted under its kind. Timings are
+never asserted here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bench import load
+from bench.connector import BenchConnector
+from bench.echo_bot import create_app as create_echo_app
+from bench.registry import write_registry
+from bench.run import check_journal
+from tests.conftest import RunningBot, serve
+
+
+@pytest.fixture
+async def bench_connector():
+    connector = BenchConnector()
+    runner, url = await serve(connector.app())
+    connector.url = url + "/"
+    yield connector
+    await runner.cleanup()
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Path:
+    path = tmp_path / "sites.csv"
+    write_registry(path, count=60, seed=1)
+    return path
+
+
+@pytest.fixture
+async def bench_bot(settings, bench_connector, registry):
+    bot = RunningBot(replace(settings, sites=registry), bench_connector)
+    await bot.start()
+    yield bot
+    await bot.stop()
+
+
+async def run_load(url: str, service_url: str, registry: Path, *arguments: str) -> dict:
+    args = load.parse_args([
+        "--url", url, "--service-url", service_url, "--registry", str(registry),
+        "--seed", "3", "--out", "unused.json", *arguments,
+    ])
+    return await load.run(args)
+
+
+def accepted_count(result: dict) -> int:
+    return sum(len(kind["accepted"]) for kind in result["submissions"].values())
+
+
+async def test_closed_loop_accepts_every_valid_submission_and_journals_it(
+    bench_bot, bench_connector, registry, settings
+):
+    result = await run_load(bench_bot.url, bench_connector.url, registry,
+                            "--mode", "closed", "--users", "20", "--duration", "2")
+
+    assert result["errors"] == {}
+    assert set(result["sent"]) >= {"submission", "form", "command"}
+    assert all(kind["accepted"] for kind in result["submissions"].values())
+    assert bench_connector.count("POST") > 0, "typed commands are answered on the connector"
+
+    journal = check_journal(settings.database, result["submissions"])
+    assert journal["rows"] == journal["accepted"] == accepted_count(result)
+    assert journal["lost"] == journal["recorded_unanswered"] == 0
+
+
+async def test_burst_with_retries_records_each_submission_once(
+    bench_bot, bench_connector, registry, settings
+):
+    result = await run_load(bench_bot.url, bench_connector.url, registry, "--mode", "burst",
+                            "--sites", "20", "--burst-users", "150", "--concurrency", "20")
+
+    assert result["errors"] == {}
+    assert result["sent"]["retry"] > 0
+    assert result["expected_rejections"] > 0
+
+    journal = check_journal(settings.database, result["submissions"])
+    assert journal["rows"] == journal["accepted"] == accepted_count(result)
+    assert journal["valid"] == journal["accepted"]
+    assert journal["lost"] == 0
+
+
+async def test_a_bot_that_accepts_invalid_submissions_is_counted_as_an_error(registry):
+    runner, url = await serve(create_echo_app(corrected=True))
+    connector = BenchConnector()
+    connector_runner, connector_url = await serve(connector.app())
+    try:
+        arguments = ("--mode", "burst", "--sites", "20", "--burst-users", "150",
+                     "--concurrency", "20")
+        judged = await run_load(url, connector_url + "/", registry, *arguments)
+        as_echo = await run_load(url, connector_url + "/", registry, *arguments, "--echo")
+    finally:
+        await connector_runner.cleanup()
+        await runner.cleanup()
+
+    invalid = judged["sent"]["submission"] - sum(
+        len(kind["valid"]) for kind in judged["submissions"].values()
+    )
+    assert invalid > 0
+    assert set(judged["errors"]) == {"invalid_accepted"}
+    assert judged["errors"]["invalid_accepted"] >= invalid
+    # Told it is an echo bot, the generator counts as accepted only what should be.
+    assert as_echo["errors"] == {}
+    for kind in as_echo["submissions"].values():
+        assert kind["accepted"] == kind["valid"]
