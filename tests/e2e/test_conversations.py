@@ -11,6 +11,7 @@ import pytest
 
 from tests.e2e.playground import (
     GROUP_CHAT,
+    PERSONAL_CHAT,
     SATO,
     STATUS_CHANNEL,
     Playground,
@@ -195,3 +196,48 @@ async def test_critical_needs_and_calls_for_help_alert_the_hq_channel(playground
     assert "佐藤 健二" in alert.reads()
     check_in = await playground.press(alert, "checkin_view")
     assert "足をけがしました" in check_in.reads()
+
+
+async def test_supply_request_goes_from_site_to_hq_and_back_until_delivered(playground):
+    board = await playground.say("ここにボード", conversation_id=STATUS_CHANNEL)
+
+    def in_personal_chat(post: Post) -> bool:
+        return post.conversation_id == PERSONAL_CHAT and post.action == "createMessage"
+
+    form = await playground.say("要請 中央小学校")
+    assert inputs(form.card)["site_id"]["value"] == "S001"
+    rejected = await playground.press(form, "request_save", {"items": ""})
+    assert "要請は送信されていません" in rejected.reads()
+
+    mark = playground.mark()
+    sent = await playground.press(
+        rejected, "request_save", {"items": "飲料水 500本", "priority": "urgent"}
+    )
+    assert "要請を送信しました" in sent.reads()
+    request = await playground.wait_for(
+        lambda post: (
+            post.conversation_id == STATUS_CHANNEL
+            and post.action == "createMessage"
+            and post.message_id != board.message_id
+        ),
+        after=mark,
+    )
+    assert "【至急】 要請 #1 中央小学校" in request.reads() and "飲料水 500本" in request.reads()
+
+    # HQ (Sato, in the HQ team) approves and dispatches; the requester hears of each.
+    moves = [("approved", "承認済み", ""), ("dispatched", "発送済み", "明日10時 到着予定")]
+    for target, state, note in moves:
+        mark = playground.mark()
+        moved = await playground.press(
+            request, "request_move", {"state": target, "hq_note": note}, user=SATO
+        )
+        assert f"「{state}」にしました" in moved.reads()
+        notice = await playground.wait_for(in_personal_chat, after=mark)
+        assert f"「{state}」になりました" in notice.reads()
+        request = moved
+    assert "明日10時 到着予定" in notice.reads()
+
+    delivered = await playground.press(notice, "request_move", {"state": "delivered"})
+    assert "「到着済み」にしました" in delivered.reads()
+    open_requests = await playground.say("要請一覧")
+    assert "未完了の要請はありません" in open_requests.reads()
