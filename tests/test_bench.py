@@ -14,20 +14,10 @@ from pathlib import Path
 import pytest
 
 from bench import load
-from bench.connector import BenchConnector
 from bench.echo_bot import create_app as create_echo_app
 from bench.registry import write_registry
 from bench.run import check_journal
 from tests.conftest import RunningBot, serve
-
-
-@pytest.fixture
-async def bench_connector():
-    connector = BenchConnector()
-    runner, url = await serve(connector.app())
-    connector.url = url + "/"
-    yield connector
-    await runner.cleanup()
 
 
 @pytest.fixture
@@ -38,8 +28,8 @@ def registry(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def bench_bot(settings, bench_connector, registry):
-    bot = RunningBot(replace(settings, sites=registry), bench_connector)
+async def bench_bot(settings, connector, registry):
+    bot = RunningBot(replace(settings, sites=registry), connector)
     await bot.start()
     yield bot
     await bot.stop()
@@ -58,15 +48,15 @@ def accepted_count(result: dict) -> int:
 
 
 async def test_closed_loop_accepts_every_valid_submission_and_journals_it(
-    bench_bot, bench_connector, registry, settings
+    bench_bot, connector, registry, settings
 ):
-    result = await run_load(bench_bot.url, bench_connector.url, registry,
+    result = await run_load(bench_bot.url, connector.url, registry,
                             "--mode", "closed", "--users", "20", "--duration", "2")
 
     assert result["errors"] == {}
     assert set(result["sent"]) >= {"submission", "form", "command"}
     assert all(kind["accepted"] for kind in result["submissions"].values())
-    assert bench_connector.count("POST") > 0, "typed commands are answered on the connector"
+    assert connector.sent(), "typed commands are answered on the connector"
 
     journal = check_journal(settings.database, result["submissions"])
     assert journal["rows"] == journal["accepted"] == accepted_count(result)
@@ -74,9 +64,9 @@ async def test_closed_loop_accepts_every_valid_submission_and_journals_it(
 
 
 async def test_burst_with_retries_records_each_submission_once(
-    bench_bot, bench_connector, registry, settings
+    bench_bot, connector, registry, settings
 ):
-    result = await run_load(bench_bot.url, bench_connector.url, registry, "--mode", "burst",
+    result = await run_load(bench_bot.url, connector.url, registry, "--mode", "burst",
                             "--sites", "20", "--burst-users", "150", "--concurrency", "20")
 
     assert result["errors"] == {}
@@ -89,17 +79,16 @@ async def test_burst_with_retries_records_each_submission_once(
     assert journal["lost"] == 0
 
 
-async def test_a_bot_that_accepts_invalid_submissions_is_counted_as_an_error(registry):
+async def test_a_bot_that_accepts_invalid_submissions_is_counted_as_an_error(
+    connector, registry
+):
     runner, url = await serve(create_echo_app(corrected=True))
-    connector = BenchConnector()
-    connector_runner, connector_url = await serve(connector.app())
     try:
         arguments = ("--mode", "burst", "--sites", "20", "--burst-users", "150",
                      "--concurrency", "20")
-        judged = await run_load(url, connector_url + "/", registry, *arguments)
-        as_echo = await run_load(url, connector_url + "/", registry, *arguments, "--echo")
+        judged = await run_load(url, connector.url, registry, *arguments)
+        as_echo = await run_load(url, connector.url, registry, *arguments, "--echo")
     finally:
-        await connector_runner.cleanup()
         await runner.cleanup()
 
     invalid = judged["sent"]["submission"] - sum(
