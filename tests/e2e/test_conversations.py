@@ -32,6 +32,15 @@ def facts(card: dict) -> dict[str, str]:
     }
 
 
+def new_post_in_hq(besides: Post):
+    """Match a new post in the HQ channel other than its board (an alert, a request)."""
+    return lambda post: (
+        post.conversation_id == STATUS_CHANNEL
+        and post.action == "createMessage"
+        and post.message_id != besides.message_id
+    )
+
+
 async def open_form(playground: Playground, site_name: str, **say) -> Post:
     """Type "報告 <site>": a name that matches one site opens its form directly."""
     form = await playground.say(f"報告 {site_name}", **say)
@@ -171,12 +180,7 @@ async def test_check_ins_are_confirmed_checked_and_counted_on_the_board(playgrou
 async def test_critical_needs_and_calls_for_help_alert_the_hq_channel(playground):
     board = await playground.say("ここにボード", conversation_id=STATUS_CHANNEL)
 
-    def alert_in_hq(post: Post) -> bool:
-        return (
-            post.conversation_id == STATUS_CHANNEL
-            and post.action == "createMessage"
-            and post.message_id != board.message_id
-        )
+    alert_in_hq = new_post_in_hq(besides=board)
 
     mark = playground.mark()
     form = await open_form(playground, "中央小学校")
@@ -214,14 +218,7 @@ async def test_supply_request_goes_from_site_to_hq_and_back_until_delivered(play
         rejected, "request_save", {"items": "飲料水 500本", "priority": "urgent"}
     )
     assert "要請を送信しました" in sent.reads()
-    request = await playground.wait_for(
-        lambda post: (
-            post.conversation_id == STATUS_CHANNEL
-            and post.action == "createMessage"
-            and post.message_id != board.message_id
-        ),
-        after=mark,
-    )
+    request = await playground.wait_for(new_post_in_hq(besides=board), after=mark)
     assert "【至急】 要請 #1 中央小学校" in request.reads() and "飲料水 500本" in request.reads()
 
     # HQ (Sato, in the HQ team) approves and dispatches; the requester hears of each.
