@@ -36,11 +36,15 @@ const newestCard = () => page.locator(".ac-adaptiveCard").last();
 let stepCount = 0;
 let current = "start";
 
+// Run one step, then show the newest card from its top, or, when the step returns a
+// locator, that element at the bottom of the screen; then take the screenshot.
 async function step(name, action) {
   current = name;
-  await action();
+  const focus = await action();
+  await show(focus ?? newestCard(), focus ? "end" : "start");
   stepCount += 1;
-  const screenshot = path.join(options.screenshots, `${String(stepCount).padStart(2, "0")}-${name}.png`);
+  const number = String(stepCount).padStart(2, "0");
+  const screenshot = path.join(options.screenshots, `${number}-${name}.png`);
   await page.screenshot({ path: screenshot });
   const text = await newestCard().innerText().catch(() => "");
   console.log(JSON.stringify({ step: name, screenshot, text }));
@@ -57,7 +61,10 @@ async function type(words) {
 // so at phone width the page scrolls sideways; bring the card's left edge into view.
 // (render_cards.mjs checks that every card fits 390 px.)
 async function show(locator, block = "start") {
-  await locator.evaluate((element, block) => element.scrollIntoView({ block, inline: "start" }), block);
+  await locator.evaluate(
+    (element, block) => element.scrollIntoView({ block, inline: "start" }),
+    block,
+  );
 }
 
 async function waitForCardText(text) {
@@ -77,13 +84,11 @@ try {
     await messageBox.waitFor();
     await page.getByTitle("Hide log panel").click();
     await waitForCardText("BCPボードを利用できます");
-    await show(newestCard());
   });
 
   await step("site-picker", async () => {
     await type("報告");
     await waitForCardText("報告する施設を選んでください");
-    await show(newestCard());
   });
 
   await step("form", async () => {
@@ -91,7 +96,6 @@ try {
     await choose(card, /施設/, "中央小学校");
     await card.getByRole("button", { name: "報告フォームを開く" }).click();
     await waitForCardText("この施設の報告はまだありません");
-    await show(newestCard());
   });
 
   await step("filled", async () => {
@@ -101,19 +105,17 @@ try {
     await card.getByRole("spinbutton", { name: /要配慮者数/ }).fill("6");
     await choose(card, /飲料水/, "不足");
     await card.getByRole("textbox", { name: /緊急に必要なもの/ }).fill("飲料水 200本");
-    await show(card.getByRole("button", { name: "報告を送信" }), "end");
+    return card.getByRole("button", { name: "報告を送信" });
   });
 
   await step("confirmation", async () => {
     await newestCard().getByRole("button", { name: "報告を送信" }).click();
     await waitForCardText("報告を受け付けました");
-    await show(newestCard());
   });
 
   await step("board", async () => {
     await type("ボード");
     await waitForCardText("BCPボード");
-    await show(newestCard());
   });
 } catch (error) {
   await page.screenshot({ path: path.join(options.screenshots, "failed.png") }).catch(() => {});

@@ -45,7 +45,13 @@ export default {
     },
   },
   textStyles: {
-    heading: { fontType: "default", size: "large", weight: "bolder", color: "default", isSubtle: false },
+    heading: {
+      fontType: "default",
+      size: "large",
+      weight: "bolder",
+      color: "default",
+      isSubtle: false,
+    },
   },
   textBlock: { headingLevel: 2 },
   containerStyles: {
