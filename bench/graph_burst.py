@@ -34,8 +34,15 @@ from bot.errors import BcpError
 from bot.graph.client import connect
 from bot.graph.mirror import Mirror
 from bot.graph.provision import provision
-from bot.model import LIFELINES, SUPPLIES, Lifeline, Reporter, ShelterReport, ShelterStatus
-from bot.model import SupplyLevel
+from bot.model import (
+    LIFELINES,
+    SUPPLIES,
+    Lifeline,
+    Reporter,
+    ShelterReport,
+    ShelterStatus,
+    SupplyLevel,
+)
 from bot.settings import Settings
 from bot.store.sqlite import SqliteJournal
 from tests.graph_server import Fault, GraphServer

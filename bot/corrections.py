@@ -16,6 +16,8 @@ import logging
 from datetime import datetime
 
 from bot.graph.delta import ListEdit
+from bot.graph.lists import SITES_BOARD
+from bot.graph.rows import edited_values
 from bot.model import RecordedReport, Rejection, parse_shelter_report
 from bot.reports import Reports
 from bot.store import Correction
@@ -34,20 +36,21 @@ class Corrections:
         self.applied = 0
 
     async def apply(self, edit: ListEdit) -> RecordedReport | None:
-        """Record `edit`; return the new report, or None when no field changed the site."""
-        site = self.reports.registry.get(edit.site_id)
-        history = await self.journal.site_history(edit.site_id, HISTORY)
+        """Record an edit of the Sites board; return the new report, or None if none."""
+        site_id = edit.fields.get("SiteId") or edit.item_key
+        site = self.reports.registry.get(site_id)
+        history = await self.journal.site_history(site_id, HISTORY)
         if site is None or not history:
             log.warning(
                 "HQ edit of Sites board item %s ignored: site %s has no report to correct",
-                edit.item_id, edit.site_id,
+                edit.item_id, site_id,
             )
             return None
 
         latest = history[0]
         current = latest.report.to_fields()
         changes, merged = {}, dict(current)
-        for name, value in edit.values.items():
+        for name, value in edited_values(SITES_BOARD, edit.changed).items():
             if current.get(name, "") == value:
                 continue
             newer = _changed_at(history, name) > edit.edited_at
@@ -63,20 +66,20 @@ class Corrections:
             if isinstance(parsed, Rejection):
                 log.warning(
                     "HQ edit of site %s by %s not applied: %s",
-                    edit.site_id, edit.editor.user_id, ", ".join(sorted(parsed.errors)),
+                    site_id, edit.editor.user_id, ", ".join(sorted(parsed.errors)),
                 )
-                for name in changes:
-                    changes[name]["applied"] = False
-                    changes[name]["rejected"] = parsed.errors.get(name, "")
+                for name, change in changes.items():
+                    change["applied"] = False
+                    change["rejected"] = parsed.errors.get(name, "")
             else:
                 report = parsed
 
-        correction = Correction(edit.site_id, edit.editor, edit.edited_at, changes)
+        correction = Correction(site_id, edit.editor, edit.edited_at, changes)
         submission_id = f"graph-edit:{edit.item_id}:{edit.etag}"
         appended = await self.journal.append_correction(submission_id, report, correction)
         log.info(
             "HQ edit of site %s by %s at %s: %s",
-            edit.site_id, edit.editor.user_id, edit.edited_at.isoformat(),
+            site_id, edit.editor.user_id, edit.edited_at.isoformat(),
             ", ".join(f"{n}{'' if c['applied'] else ' (superseded)'}" for n, c in changes.items()),
         )
         if appended is None or appended.duplicate:

@@ -87,7 +87,7 @@ class Services:
             scheduler, publisher, alerts, reminders,
         )
         if settings.graph_enabled:
-            services.graph = GraphMirroring.start(settings, reports, scheduler)
+            services.graph = GraphMirroring.start(settings, reports, requests, scheduler)
         return services
 
     async def stop(self) -> None:

@@ -14,8 +14,16 @@ from bot.errors import BcpError
 from bot.graph.mirror import Mirror
 from bot.graph.provision import provision
 from bot.graph.rows import list_row
-from bot.model import RecordedReport, Reporter, ShelterReport, ShelterStatus
-from bot.model import Lifeline, SupplyLevel, LIFELINES, SUPPLIES
+from bot.model import (
+    LIFELINES,
+    SUPPLIES,
+    Lifeline,
+    RecordedReport,
+    Reporter,
+    ShelterReport,
+    ShelterStatus,
+    SupplyLevel,
+)
 from bot.store import GraphWrite, OutboxEntry
 from bot.store.sqlite import report_fields
 
@@ -229,7 +237,7 @@ async def test_the_next_state_of_an_item_is_an_update_of_the_same_item(
     await drain(mirror, fake_time)
 
     (write,) = graph_server.writes()
-    assert write.method == "PATCH" and write.path.endswith(f"/items/1/fields")
+    assert write.method == "PATCH" and write.path.endswith("/items/1/fields")
     assert_mirrored(graph_server, {("sites", "site-01"): later})
 
 

@@ -169,7 +169,11 @@ class Mirror:
         self._wake.set()
 
     async def on_report(self, record) -> None:
-        """Reports listener: a recorded report added outbox rows; drain them now."""
+        """Listener of reports and new requests: outbox rows were added; drain them now."""
+        self.wake()
+
+    async def on_move(self, record, actor) -> None:
+        """Listener of supply request moves: the request's row was queued; drain it now."""
         self.wake()
 
     def status(self) -> dict:

@@ -16,13 +16,16 @@ from datetime import datetime
 from bot.corrections import Corrections
 from bot.graph.client import GraphConnection, connect
 from bot.graph.delta import DeltaPoller
+from bot.graph.lists import SITES_BOARD, SUPPLY_REQUESTS
 from bot.graph.mirror import Mirror
+from bot.graph.request_edits import RequestEdits
 from bot.graph.stale import JOB as STALE_JOB
 from bot.graph.stale import StaleFlags
 from bot.reports import Reports
 from bot.scheduler import Clock, Scheduler, SystemClock
 from bot.settings import Settings
 from bot.store import Journal
+from bot.supply_requests import SupplyRequests
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +46,17 @@ class GraphMirroring:
 
     @classmethod
     def start(
-        cls, settings: Settings, reports: Reports, scheduler: Scheduler
-    ) -> "GraphMirroring":
+        cls,
+        settings: Settings,
+        reports: Reports,
+        requests: SupplyRequests,
+        scheduler: Scheduler,
+    ) -> GraphMirroring:
         """Connect to Graph and start both loops; raise ConfigurationError on bad settings.
 
-        The stale flags of the Sites board are checked on `scheduler`, as often as the
-        board's own stale check (BCP_STALE_CHECK_EVERY).
+        HQ's edits of the Sites board become corrections of reports, and those of the
+        Supply requests list moves of requests. The stale flags of the Sites board are
+        checked on `scheduler`, as often as the board's own stale check.
         """
         clock = scheduler.clock
         connection = connect(settings)
@@ -58,7 +66,7 @@ class GraphMirroring:
             reports.journal,
             connection.client,
             settings.graph_site_id,
-            corrections.apply,
+            {SITES_BOARD.key: corrections.apply, SUPPLY_REQUESTS.key: RequestEdits(requests).apply},
             interval=settings.graph_poll_interval,
             clock=seconds,
             sleep=sleep,
@@ -75,6 +83,8 @@ class GraphMirroring:
             now=clock.now,
         )
         reports.listeners.append(mirror.on_report)
+        requests.created_listeners.append(mirror.on_report)
+        requests.moved_listeners.append(mirror.on_move)
         stale = StaleFlags(reports, mirror.wake)
         scheduler.every(settings.stale_check_every.total_seconds(), STALE_JOB, stale.check)
         tasks = (
@@ -93,7 +103,7 @@ class GraphMirroring:
         """Stop both loops (a batch in flight may finish), then close the connection."""
         self.mirror.stop()
         self.poller.stop()
-        done, pending = await asyncio.wait(self.tasks, timeout=STOP_TIMEOUT)
+        _, pending = await asyncio.wait(self.tasks, timeout=STOP_TIMEOUT)
         for task in pending:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
