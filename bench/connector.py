@@ -77,3 +77,9 @@ def most_in_window(times: list[float], window: float) -> int:
             start += 1
         most = max(most, end - start + 1)
     return most
+
+
+def closest_gap(times: list[float]) -> float | None:
+    """Return the shortest time between two arrivals, or None with fewer than two."""
+    ordered = sorted(times)
+    return min((b - a for a, b in zip(ordered, ordered[1:])), default=None)

@@ -162,8 +162,8 @@ async def run_load(arguments: list[str], timeout: float, log_path: Path) -> floa
     started = time.monotonic()
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.load", *arguments, cwd=REPO, stdin=asyncio.subprocess.DEVNULL,
-            stdout=log, stderr=asyncio.subprocess.STDOUT,
+            sys.executable, "-m", "bench.load", *arguments, cwd=REPO,
+            stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
         )
         try:
             code = await asyncio.wait_for(process.wait(), timeout)

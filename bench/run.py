@@ -36,7 +36,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bench import report
-from bench.connector import BenchConnector, most_in_window
+from bench.connector import BenchConnector, closest_gap, most_in_window
 from bench.graph import GraphSide, mirror_status, publisher_status
 from bench.processes import REPO, Profiler, Target, run_load, start_bot, start_echo
 from bench.registry import write_registry
@@ -209,6 +209,7 @@ class Bench:
             "at_shutdown": sum(counts) - sum(len(during_load.get(c, [])) for c in hq),
             "most_in_window": max((most_in_window(during_load.get(c, []), BOARD_WINDOW)
                                    for c in hq), default=0),
+            "closest": min((closest_gap(during_load.get(c, [])) for c in hq), default=None),
             "other_conversations": len(set(updates) - set(hq)),
         }
 
