@@ -421,7 +421,7 @@ async def test_batch_requests_have_graphs_documented_shape(graph, graph_server, 
 async def test_run_drains_when_woken_and_stops(graph, graph_server, lists):
     outbox = MemoryOutbox()
     mirror = Mirror(outbox, graph.client, graph_server.site_id, list_ids=dict(lists),
-                    poll_interval=30)
+                    poll_interval=30, gather=0.01)
     task = asyncio.create_task(mirror.run())
     await asyncio.sleep(0.05)
 

@@ -106,6 +106,9 @@ class Mirror:
         site_id: the SharePoint site that holds the provisioned lists.
         units_per_minute: the tenant's budget (BCP_GRAPH_UNITS_PER_MINUTE).
         max_attempts: failures after which a row is parked.
+        poll_interval: seconds between looks at an idle outbox (a safety net for rows
+            queued without a wake, e.g. by `graph-retry` from another process).
+        gather: seconds to let a burst gather after a wake before draining it.
         clock, sleep, rng: injectable for tests; `sleep` also times the pauses of run().
         now: the wall-clock time (UTC) that outbox rows are stamped with, for the lag.
         on_conflict: called when HQ edited an item the mirror was about to update (412);
@@ -118,6 +121,7 @@ class Mirror:
     units_per_minute: int = 1200
     max_attempts: int = 8
     poll_interval: float = 2.0
+    gather: float = 1.0
     clock: Clock = time.monotonic
     sleep: Sleep = asyncio.sleep
     rng: random.Random = field(default_factory=random.Random)
@@ -140,7 +144,11 @@ class Mirror:
     # -- the loop --------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Drain until stop(): at once when woken, else every poll_interval seconds."""
+        """Drain until stop(): soon after a wake, else every poll_interval seconds.
+
+        Woken from idle, it waits `gather` seconds first, so that a burst of reports for
+        one site is one write of its newest state rather than a write per report.
+        """
         while not self._stop.is_set():
             try:
                 result = await self.drain_once()
@@ -159,6 +167,8 @@ class Mirror:
             elif result.idle:
                 self._wake.clear()
                 await pause(self._wake, self.poll_interval, self.sleep)
+                if self._wake.is_set() and self.gather:
+                    await pause(self._stop, self.gather, self.sleep)
 
     def wake(self) -> None:
         """Start a pass now (call after a journal write that added outbox rows)."""
