@@ -118,6 +118,22 @@ async def test_delta_returns_only_changes_since_the_token(http, graph_server, ta
     assert third["value"] == []
 
 
+async def test_delta_links_keep_the_first_requests_expand_as_graph_does(
+    http, graph_server, tasks
+):
+    await http.post(f"{tasks}/items", json={"fields": {"Key": "k0"}})
+    first = (await http.get(f"{tasks}/items/delta", params={"$expand": "fields", "$top": "1"}))
+    assert first.json()["value"][0]["fields"]["Key"] == "k0"
+    await http.post(f"{tasks}/items", json={"fields": {"Key": "k1"}})
+    done = (await http.get(first.json()["@odata.deltaLink"])).json()
+
+    graph_server.state.edit_as(HQ, graph_server.site_id, "Tasks", "k0", {"State": "発送済み"})
+    later = (await http.get(done["@odata.deltaLink"])).json()
+
+    assert [item["fields"]["Key"] for item in done["value"]] == ["k1"]
+    assert later["value"][0]["fields"]["State"] == "発送済み"
+
+
 async def test_delta_pages_and_answers_410_for_an_expired_token(http, graph_server, tasks):
     for n in range(3):
         await http.post(f"{tasks}/items", json={"fields": {"Key": f"k{n}"}})
