@@ -176,19 +176,24 @@ def print_outcomes(outcomes: list[Outcome], args: argparse.Namespace) -> None:
     print(f"Budget's lower bound: {writes_needed} item writes x {UNITS_PER_WRITE} units = "
           f"{units_needed} units -> {bound:.0f} s ({bound / 60:.1f} min).\n")
     header = (f"{'scenario':<28}{'converged':>11}{'x bound':>9}{'req/report':>12}"
-              f"{'inner/report':>14}{'units/report':>14}{'429/503':>9}{'tries/item':>12}"
-              f"{'exact':>7}{'cpu s':>7}")
+              f"{'inner/report':>14}{'units/report':>14}{'budget use':>12}{'429/503':>9}"
+              f"{'tries/item':>12}{'exact':>7}{'cpu s':>7}")
     print(header)
     print("-" * len(header))
     for o in outcomes:
+        use = o.units / (o.seconds / 60 * args.units) if o.seconds else 0.0
         print(f"{o.name:<28}{o.seconds:>10.0f}s{o.seconds / bound:>9.2f}"
               f"{o.envelopes / o.reports:>12.3f}{o.inner / o.reports:>14.3f}"
-              f"{o.units / o.reports:>14.2f}{o.throttled:>9}{o.item_writes / o.items:>12.3f}"
+              f"{o.units / o.reports:>14.2f}{use:>12.0%}{o.throttled:>9}"
+              f"{o.item_writes / o.items:>12.3f}"
               f"{'yes' if o.items == o.keys == writes_needed else 'NO':>7}{o.cpu:>7.1f}")
-    print("\nreq/report: HTTP requests ($batch envelopes) per accepted report; inner/report: "
-          "requests inside them\n(writes and Key look-ups); units/report: resource units the "
-          "server charged; tries/item: item\nwrites sent per list item, refused ones included; "
-          "exact: one item per report and per site, no duplicates.")
+    print(
+        "\nreq/report: HTTP requests ($batch envelopes) per accepted report; inner/report:\n"
+        "requests inside them (writes and Key look-ups); units/report: resource units the\n"
+        "server charged; budget use: units charged over the budget for the time taken;\n"
+        "tries/item: item writes sent per list item, refused ones included; exact: one item\n"
+        "per report and per site, no duplicates."
+    )
 
 
 async def main_async(args: argparse.Namespace) -> list[Outcome]:

@@ -58,10 +58,14 @@ class UnitPacer:
             await self.sleep(max((units - self.tokens) / self.rate, 0.001))
 
     def hold(self, seconds: float) -> None:
-        """Spend nothing for `seconds` (a Retry-After), then start from an empty bucket."""
+        """Spend nothing for `seconds` (a Retry-After).
+
+        The bucket goes on filling meanwhile: units not spent during the hold were not
+        spent against the budget either, so the pace after it stays within the budget.
+        """
         now = self.clock()
+        self._refill(now)
         self.resume_at = max(self.resume_at, now + seconds)
-        self.tokens, self.stamp = 0.0, self.resume_at
 
     def _refill(self, now: float) -> None:
         if now > self.stamp:
