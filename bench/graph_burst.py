@@ -174,7 +174,10 @@ def print_outcomes(outcomes: list[Outcome], args: argparse.Namespace) -> None:
     print(f"Burst of {first.reports} reports over {first.sites} sites; budget {args.units} "
           f"resource units a minute ({clock}).")
     print(f"Budget's lower bound: {writes_needed} item writes x {UNITS_PER_WRITE} units = "
-          f"{units_needed} units -> {bound:.0f} s ({bound / 60:.1f} min).\n")
+          f"{units_needed} units at {args.units} a minute -> {bound:.0f} s "
+          f"({bound / 60:.1f} min).")
+    print("(The pacer starts with a tenth of a minute's budget in hand, so a small burst can "
+          "beat the bound a little\nwithout any minute going over the budget.)\n")
     header = (f"{'scenario':<28}{'converged':>11}{'x bound':>9}{'req/report':>12}"
               f"{'inner/report':>14}{'units/report':>14}{'budget use':>12}{'429/503':>9}"
               f"{'tries/item':>12}{'exact':>7}{'cpu s':>7}")
