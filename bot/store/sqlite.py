@@ -92,6 +92,10 @@ class SqliteJournal(ConversationTables, CheckInTables, GraphTables, RequestTable
         # Every activity asks for its sender's language; the few people who chose one
         # are kept in memory (written through), so asking costs no trip to the thread.
         self._languages: dict[str, str] = {}
+        # The board needs the latest report of every site, for every board command and
+        # every live board update; once read they are kept, each new report replacing its
+        # site's (reports are only ever appended).
+        self._latest: dict[str, RecordedReport] | None = None
         self._executor.submit(self._open).result()
 
     def _open(self) -> None:
@@ -126,7 +130,15 @@ class SqliteJournal(ConversationTables, CheckInTables, GraphTables, RequestTable
     async def append_report(
         self, submission_id: str, report: ShelterReport, reporter: Reporter, received_at: datetime
     ) -> Appended:
-        return await self._run(self._append_report, submission_id, report, reporter, received_at)
+        appended = await self._run(
+            self._append_report, submission_id, report, reporter, received_at
+        )
+        record = appended.record
+        if self._latest is not None and not appended.duplicate:
+            current = self._latest.get(record.report.site_id)
+            if current is None or current.id < record.id:
+                self._latest[record.report.site_id] = record
+        return appended
 
     def _append_report(self, submission_id, report, reporter, received_at) -> Appended:
         db = self._db
@@ -183,13 +195,17 @@ class SqliteJournal(ConversationTables, CheckInTables, GraphTables, RequestTable
         )
 
     async def latest_reports(self) -> dict[str, RecordedReport]:
-        rows = await self._run(
-            self._query,
-            f"SELECT {REPORT_COLUMNS} FROM reports WHERE id IN "
-            "(SELECT MAX(id) FROM reports GROUP BY site_id)",
-            (),
-        )
-        return {row[2]: _record(row) for row in rows}
+        if self._latest is None:
+            rows = await self._run(
+                self._query,
+                f"SELECT {REPORT_COLUMNS} FROM reports WHERE id IN "
+                "(SELECT MAX(id) FROM reports GROUP BY site_id)",
+                (),
+            )
+            # The one journal thread runs calls in order and they resume in order: an
+            # append is either in these rows or updates them once they are kept.
+            self._latest = {row[2]: _record(row) for row in rows}
+        return dict(self._latest)
 
     async def latest_report(self, site_id: str) -> RecordedReport | None:
         history = await self.site_history(site_id, limit=1)
