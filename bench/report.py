@@ -191,6 +191,9 @@ def _graph(run: dict, key: str) -> str | None:
         # One row says why there are no Graph figures; the others are left out.
         return graph["status"] if key == "requests_per_report" else None
     value = graph.get(key)
+    if key == "requests_per_report" and value is not None and graph["converged_after"] is None:
+        # The mirror was still writing: this counts only the requests made so far.
+        return f"{value:.2f} so far (not converged)"
     if key == "converged_after":
         return f"> {graph['wait_limit']:.0f} s" if value is None else f"{value:.0f} s"
     if key == "drain_share":
