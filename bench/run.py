@@ -204,12 +204,13 @@ class Bench:
         updates = self.connector.updates_by_conversation()
         hq = [hq_conversation(n) for n in range(1, HQ_CONVERSATIONS + 1)]
         counts = [len(updates.get(c, [])) for c in hq]
+        gaps = [closest_gap(during_load.get(c, [])) for c in hq]
         return {
             "per_conversation": counts,
             "at_shutdown": sum(counts) - sum(len(during_load.get(c, [])) for c in hq),
             "most_in_window": max((most_in_window(during_load.get(c, []), BOARD_WINDOW)
                                    for c in hq), default=0),
-            "closest": min((closest_gap(during_load.get(c, [])) for c in hq), default=None),
+            "closest": min((gap for gap in gaps if gap is not None), default=None),
             "other_conversations": len(set(updates) - set(hq)),
         }
 
