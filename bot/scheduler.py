@@ -4,6 +4,10 @@ Time comes from a `Clock`, so tests move it by hand instead of sleeping. Each jo
 key; scheduling a key that is already waiting keeps the earlier of the two times, which
 is what coalescing needs: however many changes ask for a board update, one runs.
 
+Waiting jobs sit in a heap keyed by due time, so adding one costs O(log n) however many
+wait (a burst can queue thousands of alert groups and board updates); a key scheduled
+again or cancelled leaves its old heap slot behind, skipped when it comes to the top.
+
 The real app runs `Scheduler.run()` as a background task for its whole life (see
 bot/services.py); tests drive the same loop with a manual clock and `settle()`.
 """
@@ -11,6 +15,8 @@ bot/services.py); tests drive the same loop with a manual clock and `settle()`.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 import time
 from dataclasses import dataclass
@@ -47,6 +53,8 @@ class _Entry:
     when: datetime
     job: Job
     every: float | None = None
+    # Which heap slot is this entry's: older slots of the same key are stale.
+    order: int = 0
 
 
 class Scheduler:
@@ -55,6 +63,8 @@ class Scheduler:
     def __init__(self, clock: Clock):
         self.clock = clock
         self._entries: dict[str, _Entry] = {}
+        self._heap: list[tuple[datetime, int, str]] = []
+        self._orders = itertools.count()
         self._running: set[str] = set()
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
@@ -66,8 +76,7 @@ class Scheduler:
         if entry is not None and entry.when <= when:
             entry.job = job
             return
-        self._entries[key] = _Entry(when, job, entry.every if entry else None)
-        self._wake.set()
+        self._push(key, _Entry(when, job, entry.every if entry else None))
 
     def after(self, seconds: float, key: str, job: Job) -> None:
         """Run `job` `seconds` from now; a key already waiting keeps the earlier time."""
@@ -76,8 +85,7 @@ class Scheduler:
     def every(self, seconds: float, key: str, job: Job, *, first: float | None = None) -> None:
         """Run `job` every `seconds`, the first time after `first` seconds (default: one period)."""
         delay = seconds if first is None else first
-        self._entries[key] = _Entry(self.clock.now() + timedelta(seconds=delay), job, seconds)
-        self._wake.set()
+        self._push(key, _Entry(self.clock.now() + timedelta(seconds=delay), job, seconds))
 
     def cancel(self, key: str) -> None:
         self._entries.pop(key, None)
@@ -89,19 +97,41 @@ class Scheduler:
     async def run_due(self) -> int:
         """Run every job whose time has come, concurrently; return how many ran."""
         now = self.clock.now()
-        due = [
-            (key, entry)
-            for key, entry in self._entries.items()
-            if entry.when <= now and key not in self._running
-        ]
+        due = self._pop_due(now)
         for key, entry in due:
             if entry.every is None:
                 del self._entries[key]
             else:
                 entry.when = now + timedelta(seconds=entry.every)
+                self._push(key, entry)
         if due:
             await asyncio.gather(*(self._run_one(key, entry.job) for key, entry in due))
         return len(due)
+
+    def _push(self, key: str, entry: _Entry) -> None:
+        entry.order = next(self._orders)
+        self._entries[key] = entry
+        heapq.heappush(self._heap, (entry.when, entry.order, key))
+        self._wake.set()
+
+    def _pop_due(self, now: datetime, first_only: bool = False) -> list[tuple[str, _Entry]]:
+        """Take the due entries off the heap, leaving those whose key is still running."""
+        due, blocked = [], []
+        while self._heap and self._heap[0][0] <= now:
+            slot = heapq.heappop(self._heap)
+            entry = self._entries.get(slot[2])
+            if entry is None or entry.order != slot[1]:
+                continue
+            if slot[2] in self._running:
+                blocked.append(slot)
+                continue
+            due.append((slot[2], entry))
+            if first_only:
+                blocked.append(slot)
+                break
+        for slot in blocked:
+            heapq.heappush(self._heap, slot)
+        return due
 
     async def _run_one(self, key: str, job: Job) -> None:
         self._running.add(key)
@@ -159,17 +189,16 @@ class Scheduler:
                 return
 
     def _has_due(self) -> bool:
-        now = self.clock.now()
-        return any(
-            entry.when <= now and key not in self._running
-            for key, entry in self._entries.items()
-        )
+        return bool(self._pop_due(self.clock.now(), first_only=True))
 
     def _seconds_to_next(self) -> float:
-        if not self._entries:
-            return MAX_SLEEP
-        soonest = min(entry.when for entry in self._entries.values())
-        return min(max((soonest - self.clock.now()).total_seconds(), 0.0), MAX_SLEEP)
+        while self._heap:
+            when, order, key = self._heap[0]
+            entry = self._entries.get(key)
+            if entry is not None and entry.order == order:
+                return min(max((when - self.clock.now()).total_seconds(), 0.0), MAX_SLEEP)
+            heapq.heappop(self._heap)
+        return MAX_SLEEP
 
     async def _wait(self, seconds: float) -> None:
         woken = asyncio.ensure_future(self._wake.wait())

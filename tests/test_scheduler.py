@@ -121,3 +121,22 @@ async def test_job_scheduled_by_a_running_job_runs_in_the_same_settle():
         assert ran == ["check", "boards"]
     finally:
         await scheduler.stop()
+
+
+async def test_many_waiting_jobs_run_in_due_order_once_each_after_rescheduling():
+    clock = ManualClock()
+    scheduler = Scheduler(clock)
+    ran: list[str] = []
+    for n in range(1000):
+        scheduler.after((n * 7919) % 1000, f"job{n}", recorder(ran, f"job{n}"))
+    scheduler.after(0.5, "job999", recorder(ran, "job999"))  # earlier: kept
+    scheduler.after(950, "job1", recorder(ran, "job1"))  # later than 919: 919 stays
+    scheduler.cancel("job2")
+
+    clock.advance(1000)
+    await scheduler.settle()
+
+    assert len(ran) == 999 and "job2" not in ran
+    assert ran[:2] == ["job0", "job999"]
+    assert ran.index("job3") < ran.index("job1")  # 757 s before 919 s
+    assert scheduler.pending() == []
