@@ -54,12 +54,13 @@ async def mirrored_bot(start_bot, graph_server, lists):
     return await start_mirrored(start_bot, graph_server)
 
 
-async def start_mirrored(start_bot, graph_server, poll: float = POLL):
+async def start_mirrored(start_bot, graph_server, poll: float = POLL, **settings):
     """Start the app with Graph mirroring on, pointed at the loopback Graph; its first poll done."""
     bot = await start_bot(
         graph_site_id=graph_server.site_id,
         graph_base_url=graph_server.url,
         graph_poll_interval=poll,
+        **settings,
     )
     for _ in range(400):
         if bot.services.graph.poller.polls or graph_server.faults.is_down:
@@ -445,54 +446,3 @@ def test_graph_settings_name_the_variable_when_wrong():
     for name, value in (("BCP_GRAPH_POLL_INTERVAL", "soon"), ("BCP_GRAPH_MAX_ATTEMPTS", "0")):
         with pytest.raises(ConfigurationError, match=name):
             Settings.from_env({name: value})
-
-
-# Supply requests moved in the list
-
-
-async def test_a_request_moved_in_the_list_behaves_as_the_teams_button_and_tells_the_requester(
-    mirrored_bot, graph_server, connector
-):
-    from tests.test_supply_requests import PERSONAL, request, rows
-
-    bot = mirrored_bot
-    await request(bot)
-    await converge(bot)
-    (item,) = graph_server.state.rows(graph_server.site_id, "BcpSupplyRequests")
-    assert (item["Key"], item["State"]) == ("request-1", "要請中")
-
-    graph_server.state.edit_as(
-        HQ_EDITOR, graph_server.site_id, "BcpSupplyRequests", "request-1",
-        {"State": "発送済み", "HqNote": "トラック2台、15時着"},
-    )
-    assert await poll_edits(bot) == 1
-
-    assert rows(bot, "SELECT state FROM supply_requests") == [("dispatched",)]
-    (event,) = rows(bot, "SELECT state, source FROM request_events WHERE source = 'lists'")
-    assert event == ("dispatched", "lists")
-    await bot.advance(INTERVAL)
-    told = [texts(card) for card in connector.cards(PERSONAL)]
-    assert any("要請 #1 は「発送済み」になりました" in t and "15時着" in t for t in told)
-
-    await converge(bot)
-    (item,) = graph_server.state.rows(graph_server.site_id, "BcpSupplyRequests")
-    assert item["State"] == "発送済み"
-    assert await poll_edits(bot) == 1  # the bot's own write is not a second move
-    assert rows(bot, "SELECT COUNT(*) FROM request_events WHERE source = 'lists'") == [(1,)]
-
-
-async def test_a_move_the_lifecycle_does_not_allow_is_refused_from_the_list_too(
-    mirrored_bot, graph_server
-):
-    from tests.test_supply_requests import request, rows
-
-    bot = mirrored_bot
-    await request(bot)
-    await converge(bot)
-
-    graph_server.state.edit_as(
-        HQ_EDITOR, graph_server.site_id, "BcpSupplyRequests", "request-1", {"State": "到着済み"}
-    )
-
-    assert await poll_edits(bot) == 0
-    assert rows(bot, "SELECT state FROM supply_requests") == [("requested",)]
