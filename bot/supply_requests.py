@@ -18,7 +18,7 @@ from bot.model import Rejection, Reporter
 from bot.reports import utc_now
 from bot.sites import Registry
 from bot.store import Journal, MovedRequest
-from bot.supplies import RecordedRequest, RequestState, parse_supply_request
+from bot.supplies import MAX_NOTE_LENGTH, RecordedRequest, RequestState, parse_supply_request
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class SupplyRequests:
             self.clock(),
             hq=hq,
             event_key=event_key,
-            note=note[:300],
+            note=note[:MAX_NOTE_LENGTH],
             source=source,
         )
         if not moved.moved:
@@ -115,6 +115,55 @@ class SupplyRequests:
         )
         await _tell(self.moved_listeners, "move", request_id, moved.record, actor)
         return moved
+
+    async def annotate(
+        self,
+        request_id: int,
+        note: str,
+        actor: Reporter,
+        *,
+        hq: bool,
+        event_key: str,
+        written_at: datetime,
+        source: str = "lists",
+    ) -> MovedRequest:
+        """Add HQ's note to an open request without moving it; once per `event_key`.
+
+        The requester hears of it as of a move. A note written before the request's
+        latest move is kept in its history but does not replace that move's note.
+
+        Args:
+            written_at: when the note was written (HQ's edit in the list), which places
+                it in the history and decides which note is newest.
+        """
+        noted = await self.journal.note_request(
+            request_id,
+            note[:MAX_NOTE_LENGTH],
+            actor,
+            written_at,
+            hq=hq,
+            event_key=event_key,
+            source=source,
+        )
+        if not noted.moved:
+            log.info(
+                "supply request %d: note by %s not applied: %s",
+                request_id,
+                actor.user_id,
+                noted.refused or "already done",
+            )
+            return noted
+
+        log.info("supply request %d: note by %s (%s)", request_id, actor.user_id, source)
+        await _tell(self.moved_listeners, "note", request_id, noted.record, actor)
+        return noted
+
+    async def restore(self, request_id: int) -> RecordedRequest | None:
+        """Queue the request's list item again with the journal's state; return the request.
+
+        For an edit of the list that was refused: the list must not keep showing it.
+        """
+        return await self.journal.requeue_request(request_id, self.clock())
 
     async def open(self) -> list[RecordedRequest]:
         return await self.journal.open_requests()

@@ -119,15 +119,110 @@ async def test_a_request_moved_in_the_list_behaves_as_the_teams_button_and_tells
     assert rows(bot, "SELECT COUNT(*) FROM request_events WHERE source = 'lists'") == [(1,)]
 
 
-async def test_a_move_the_lifecycle_does_not_allow_is_refused_from_the_list_too(
-    bot, graph_server
+async def test_a_move_the_lifecycle_refuses_is_put_back_in_the_list_and_logged(
+    bot, graph_server, caplog
 ):
     await request(bot)
     await converge(bot)
+    graph_server.reset_records()
 
     graph_server.state.edit_as(
         HQ_EDITOR, graph_server.site_id, "BcpSupplyRequests", "request-1", {"State": "到着済み"}
     )
+    with caplog.at_level("WARNING", logger="bot.graph.request_edits"):
+        assert await poll_edits(bot) == 0
 
-    assert await poll_edits(bot) == 0
     assert rows(bot, "SELECT state FROM supply_requests") == [("requested",)]
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == "bot.graph.request_edits"]
+    assert "aad-hq-tanaka" in warning and "request_move_invalid" in warning
+    await converge(bot)
+    (item,) = items(graph_server, "BcpSupplyRequests")
+    assert item["State"] == "要請中"
+    (rewrite,) = [r for r in graph_server.flat_requests() if r.method == "PATCH"]
+    assert rewrite.status == 200 and rewrite.headers.get("if-match")
+    assert await poll_edits(bot) == 0  # the rewrite is the bot's own
+
+
+async def test_edits_of_a_cancelled_request_are_refused_and_put_back(bot, graph_server):
+    await request(bot)
+    await hq_moves(bot, "cancelled", note="重複した要請")
+    await converge(bot)
+
+    for changes in ({"State": "承認済み"}, {"HqNote": "やはり必要"}):
+        graph_server.state.edit_as(
+            HQ_EDITOR, graph_server.site_id, "BcpSupplyRequests", "request-1", changes
+        )
+        assert await poll_edits(bot) == 0
+        await converge(bot)
+
+        (item,) = items(graph_server, "BcpSupplyRequests")
+        assert (item["State"], item["HqNote"]) == ("取消し", "重複した要請")
+    assert rows(bot, "SELECT state, note FROM supply_requests") == [("cancelled", "重複した要請")]
+    assert rows(bot, "SELECT COUNT(*) FROM request_events WHERE source = 'lists'") == [(0,)]
+
+
+async def test_an_hq_note_edited_alone_is_a_note_by_that_editor_and_the_requester_hears_it(
+    bot, graph_server, connector
+):
+    await request(bot)
+    await hq_moves(bot, "approved")
+    await converge(bot)
+
+    graph_server.state.edit_as(
+        HQ_EDITOR, graph_server.site_id, "BcpSupplyRequests", "request-1",
+        {"HqNote": "明日10時に届きます"},
+    )
+    assert await poll_edits(bot) == 1
+
+    assert rows(bot, "SELECT state, note, updated_by FROM supply_requests") == [
+        ("approved", "明日10時に届きます", "田中 本部")
+    ]
+    assert rows(
+        bot, "SELECT state, note, actor_aad FROM request_events WHERE source = 'lists'"
+    ) == [("approved", "明日10時に届きます", "aad-hq-tanaka")]
+    await bot.advance(INTERVAL)
+    assert any("明日10時に届きます" in t for t in told(connector))
+
+    await converge(bot)
+    (item,) = items(graph_server, "BcpSupplyRequests")
+    assert (item["State"], item["HqNote"], item["UpdatedBy"]) == (
+        "承認済み", "明日10時に届きます", "田中 本部"
+    )
+    # Read again, as after an expired delta link: the bot's own write, not a second note.
+    graph_server.state.expire_delta_tokens()
+    assert await poll_edits(bot) == 1
+    assert rows(bot, "SELECT COUNT(*) FROM request_events WHERE source = 'lists'") == [(1,)]
+
+
+async def test_a_note_written_in_the_list_before_a_teams_move_does_not_replace_its_note(
+    start_bot, graph_server, graph
+):
+    await provision(graph.client, graph_server.site_id)
+    # Polls only when woken (or asked), so that the mirror meets HQ's edit first.
+    bot = await start_mirrored(
+        start_bot, graph_server, poll=24 * 3600, hq_users=frozenset({SMITH.aad_object_id})
+    )
+    await request(bot)
+    await converge(bot)
+    bot.clock.advance(20 * 60)
+
+    # HQ writes a note in the list; before the poller sees it, HQ (ten minutes later by
+    # the app's clock) approves the request in Teams with a note of its own.
+    graph_server.state.edit_as(
+        HQ_EDITOR, graph_server.site_id, "BcpSupplyRequests", "request-1",
+        {"HqNote": "在庫確認中"},
+    )
+    await hq_moves(bot, "approved", note="明朝に発送")
+    graph = await converge(bot, step=1)
+
+    assert graph["parked"] == 0 and bot.services.graph.poller.edits == 0
+    assert rows(bot, "SELECT state, note FROM supply_requests") == [("approved", "明朝に発送")]
+    # Both notes are in the history, each at the time it was written.
+    events = await bot.services.journal.request_events(1)
+    history = [(event.state.value, event.note, event.source) for event in events]
+    assert history == [
+        ("requested", "", "teams"), ("approved", "在庫確認中", "lists"),
+        ("approved", "明朝に発送", "teams"),
+    ]
+    (item,) = items(graph_server, "BcpSupplyRequests")
+    assert (item["State"], item["HqNote"]) == ("承認済み", "明朝に発送")

@@ -218,6 +218,27 @@ class Journal(Protocol):
     ) -> MovedRequest:
         """Move a request to `target` if the lifecycle allows it, once per event key."""
 
+    async def note_request(
+        self,
+        request_id: int,
+        note: str,
+        actor: Reporter,
+        at: datetime,
+        *,
+        hq: bool,
+        event_key: str,
+        source: str = "lists",
+    ) -> MovedRequest:
+        """Record HQ's note on an open request as an event at `at`, once per event key.
+
+        The note becomes the request's note unless a move since `at` set another; then it
+        stays in the history only and `refused` is "request_superseded".
+        """
+
+    async def requeue_request(self, request_id: int, at: datetime) -> RecordedRequest | None:
+        """Queue the request's list item again with its journal state (the list showed
+        something else); return the request, or None when there is no such request."""
+
     async def supply_request(self, request_id: int) -> RecordedRequest | None: ...
 
     async def open_requests(self) -> list[RecordedRequest]:

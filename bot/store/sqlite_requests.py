@@ -9,6 +9,7 @@ write also writes the outbox row of the request's item in the Supply requests li
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 from bot.model import Reporter
@@ -132,22 +133,12 @@ class RequestTables:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
-            row = db.execute(
-                f"SELECT {REQUEST_COLUMNS} FROM supply_requests WHERE id = ?", (request_id,)
-            ).fetchone()
-            if row is None:
+            _, answer = _before_change(
+                db, request_id, event_key, lambda current: check_move(current.state, target, hq)
+            )
+            if answer is not None:
                 db.execute("COMMIT")
-                return MovedRequest(None, refused="request_not_found")
-            current = _request(row)
-            if db.execute(
-                "SELECT 1 FROM request_events WHERE event_key = ?", (event_key,)
-            ).fetchone():
-                db.execute("COMMIT")
-                return MovedRequest(current, duplicate=True)
-            refused = check_move(current.state, target, hq)
-            if refused:
-                db.execute("COMMIT")
-                return MovedRequest(current, refused=refused)
+                return answer
 
             stamp = _stamp(at)
             _insert_event(db, request_id, event_key, target, actor, stamp, note, source)
@@ -162,6 +153,67 @@ class RequestTables:
             db.execute("ROLLBACK")
             raise
         return MovedRequest(record)
+
+    async def note_request(
+        self,
+        request_id: int,
+        note: str,
+        actor: Reporter,
+        at: datetime,
+        *,
+        hq: bool,
+        event_key: str,
+        source: str = "lists",
+    ) -> MovedRequest:
+        return await self._run(
+            self._note_request, request_id, note, actor, at, hq, event_key, source
+        )
+
+    def _note_request(self, request_id, note, actor, at, hq, event_key, source):
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            current, answer = _before_change(
+                db, request_id, event_key, lambda current: check_note(current, hq)
+            )
+            if answer is not None:
+                db.execute("COMMIT")
+                return answer
+
+            # The note joins the history at the time it was written; it becomes the
+            # request's note unless a move made since has set another (newest wins).
+            stamp = _stamp(at)
+            _insert_event(db, request_id, event_key, current.state, actor, stamp, note, source)
+            superseded = at < current.updated_at
+            if not superseded:
+                db.execute(
+                    "UPDATE supply_requests SET updated_at = ?, updated_by = ?, note = ? "
+                    "WHERE id = ?",
+                    (stamp, actor.name, note, request_id),
+                )
+            record = _saved(db, request_id, stamp)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return MovedRequest(record, refused="request_superseded" if superseded else "")
+
+    async def requeue_request(self, request_id: int, at: datetime) -> RecordedRequest | None:
+        return await self._run(self._requeue_request, request_id, at)
+
+    def _requeue_request(self, request_id: int, at: datetime) -> RecordedRequest | None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            found = db.execute(
+                "SELECT 1 FROM supply_requests WHERE id = ?", (request_id,)
+            ).fetchone()
+            record = _saved(db, request_id, _stamp(at)) if found else None
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return record
 
     async def supply_request(self, request_id: int) -> RecordedRequest | None:
         rows = await self._run(
@@ -183,7 +235,7 @@ class RequestTables:
     async def request_events(self, request_id: int) -> list[RequestEvent]:
         rows = await self._run(
             self._query,
-            f"SELECT {EVENT_COLUMNS} FROM request_events WHERE request_id = ? ORDER BY id",
+            f"SELECT {EVENT_COLUMNS} FROM request_events WHERE request_id = ? ORDER BY at, id",
             (request_id,),
         )
         return [
@@ -213,6 +265,39 @@ def request_fields(record: RecordedRequest) -> dict:
         "UpdatedBy": record.updated_by,
         "HqNote": record.note,
     }
+
+
+def _before_change(
+    db, request_id: int, event_key: str, refusal: Callable[[RecordedRequest], str | None]
+) -> tuple[RecordedRequest | None, MovedRequest | None]:
+    """Read the request a change is for; return it, and the answer if the change is not made.
+
+    Not made: there is no such request, the change's event key is already recorded, or
+    `refusal` of the request says why not.
+    """
+    row = db.execute(
+        f"SELECT {REQUEST_COLUMNS} FROM supply_requests WHERE id = ?", (request_id,)
+    ).fetchone()
+    if row is None:
+        return None, MovedRequest(None, refused="request_not_found")
+    current = _request(row)
+    if db.execute("SELECT 1 FROM request_events WHERE event_key = ?", (event_key,)).fetchone():
+        return current, MovedRequest(current, duplicate=True)
+    refused = refusal(current)
+    return current, (MovedRequest(current, refused=refused) if refused else None)
+
+
+def check_note(current: RecordedRequest, hq: bool) -> str | None:
+    """Return None when a person may add a note to `current`, else why not (a locale key).
+
+    Only HQ writes notes, and only while the request is open, as in Teams, where the
+    note travels with HQ's buttons and a closed request has none.
+    """
+    if not hq:
+        return "request_hq_only"
+    if not current.open:
+        return "request_move_invalid"
+    return None
 
 
 def _insert_event(db, request_id, event_key, state, actor, stamp, note, source) -> None:
