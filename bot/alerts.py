@@ -9,6 +9,13 @@ one before it (bot/critical.py): a supply going out, a shelter going full or a l
 going down alerts once, and repeating the same state does not. A change undone within
 the window (out, then restocked) is not sent.
 
+Each board conversation takes one post a second (POST_SPACING). During a burst, alerts
+for a conversation whose next post is still waiting for its slot join that post instead
+of queueing their own: HQ gets one card listing the sites and people (each with its own
+button, the rest counted and left to the board), and each conversation has at most one
+alert post waiting however many reports cross a threshold. A site or person already in
+the waiting post is updated in place.
+
 The alert's button opens the report that carried the change (verb `report_view`).
 NOTE: a Teams deep link to the reporter's message is not possible: the report card
 lives in the reporter's own chat with the bot, which HQ cannot open.
@@ -22,16 +29,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
-from bot.cards.alert import (
-    alert_title,
-    create_alert_card,
-    create_help_alert_card,
-    help_alert_title,
-)
+from bot.cards.alert import Alert, HelpAlert, SiteAlert, create_alert_post
 from bot.critical import Change, critical_changes, still_true
 from bot.model import RecordedReport
 from bot.proactive import DeliveryError, Messenger, retry_delay
@@ -50,18 +52,40 @@ MAX_ATTEMPTS = 5
 
 @dataclass
 class _Delivery:
-    """One alert message on its way to one board conversation.
+    """One message on its way to one conversation.
 
     Attributes:
-        subject: what the alert is about, for the logs ("site S001", "staff 29:...").
+        subject: what the message is about, for the logs ("site S001", "staff 29:...").
+        card, summary: the message; for alerts to a board, made when it is sent from
+            `alerts` (by subject), which may grow while the message waits.
+        when: when the message is due to be sent.
     """
 
     subject: str
     conversation_id: str
     reference: dict
-    card: dict
-    summary: str
+    card: dict | None = None
+    summary: str = ""
+    board: BoardRegistration | None = None
+    alerts: dict[str, Alert] = field(default_factory=dict)
+    when: datetime | None = None
     attempts: int = 0
+
+    def join(self, subject: str, alert: Alert) -> None:
+        """Add an alert, or bring the one about the same subject up to date."""
+        earlier = self.alerts.pop(subject, None)
+        if isinstance(earlier, SiteAlert) and isinstance(alert, SiteAlert):
+            kept = [c for c in earlier.changes if still_true(c, alert.record.report)]
+            changes = tuple(dict.fromkeys([*kept, *alert.changes]))
+            alert = SiteAlert(alert.site, changes, alert.record)
+        self.alerts[subject] = alert
+        self.subject = subject if len(self.alerts) == 1 else f"{len(self.alerts)} alerts"
+
+    def message(self) -> tuple[dict, str]:
+        if self.card is not None:
+            return self.card, self.summary
+        board = self.board
+        return create_alert_post(board.language, list(self.alerts.values()), zone=board_zone(board))
 
 
 class Alerts:
@@ -86,10 +110,13 @@ class Alerts:
         self.sent = 0
         self.retries = 0
         self.failures = 0
+        self.joined = 0
         self._waiting: dict[str, list[RecordedReport]] = {}
         self._waiting_staff: dict[str, list[RecordedCheckIn]] = {}
         self._deliveries: dict[str, _Delivery] = {}
         self._next_post: dict[str, datetime] = {}
+        # The alert post each board conversation has waiting, if any, by delivery key.
+        self._gathering: dict[str, str] = {}
         self._keys = itertools.count(1)
 
     async def on_report(self, record: RecordedReport) -> None:
@@ -128,9 +155,9 @@ class Alerts:
         log.info(
             "alert for site %s (%s, report %d) to %d boards", site_id, described, latest.id, len(boards)
         )
+        alert = SiteAlert(site, tuple(changes), latest)
         for board in boards:
-            card = create_alert_card(board.language, site, changes, latest, zone=board_zone(board))
-            self.notify(f"site {site_id}", board, card, alert_title(board.language, site))
+            self.alert(f"site {site_id}", board, alert)
 
     async def on_check_in(self, record: RecordedCheckIn) -> None:
         """Check-ins listener: hold the check-in for its person's grouping window."""
@@ -166,10 +193,21 @@ class Alerts:
         log.info(
             "help alert for staff %s (check-in %d) to %d boards", user_id, latest.id, len(boards)
         )
+        alert = HelpAlert(latest)
         for board in boards:
-            card = create_help_alert_card(board.language, latest, zone=board_zone(board))
-            title = help_alert_title(board.language, latest)
-            self.notify(f"staff {user_id}", board, card, title)
+            self.alert(f"staff {user_id}", board, alert)
+
+    def alert(self, subject: str, board: BoardRegistration, alert: Alert) -> None:
+        """Queue an alert for a board, joining the post already waiting there if any."""
+        conversation_id = board.conversation_id
+        waiting = self._deliveries.get(self._gathering.get(conversation_id, ""))
+        if waiting is not None and waiting.when > self.clock.now():
+            waiting.join(subject, alert)
+            self.joined += 1
+            return
+        delivery = _Delivery(subject, conversation_id, board.reference, board=board)
+        delivery.join(subject, alert)
+        self._gathering[conversation_id] = self._queue(delivery, self.clock.now())
 
     def notify(self, subject: str, board: BoardRegistration, card: dict, summary: str) -> None:
         """Queue a card for a board conversation, spaced and retried like every alert."""
@@ -188,21 +226,24 @@ class Alerts:
         delivery = _Delivery(subject, conversation_id, reference, card, summary)
         self._queue(delivery, self.clock.now())
 
-    def _queue(self, delivery: _Delivery, earliest: datetime) -> None:
+    def _queue(self, delivery: _Delivery, earliest: datetime) -> str:
         conversation_id = delivery.conversation_id
         when = max(earliest, self._next_post.get(conversation_id, earliest))
         self._next_post[conversation_id] = when + timedelta(seconds=POST_SPACING)
         key = f"alert:{conversation_id}:{next(self._keys)}"
+        delivery.when = when
         self._deliveries[key] = delivery
         self.scheduler.at(when, key, partial(self._deliver, key))
+        return key
 
     async def _deliver(self, key: str, final: bool = False) -> None:
         delivery = self._deliveries.pop(key, None)
         if delivery is None:
             return
         conversation_id = delivery.conversation_id
+        card, summary = delivery.message()
         try:
-            await self.messenger.post(delivery.reference, delivery.card, delivery.summary)
+            await self.messenger.post(delivery.reference, card, summary)
         except DeliveryError as error:
             delivery.attempts += 1
             if final or error.blocked or error.gone or delivery.attempts >= MAX_ATTEMPTS:
@@ -224,9 +265,15 @@ class Alerts:
                 error,
                 delay,
             )
-            self._queue(delivery, self.clock.now() + timedelta(seconds=delay))
+            key = self._queue(delivery, self.clock.now() + timedelta(seconds=delay))
+            gathering = self._deliveries.get(self._gathering.get(conversation_id, ""))
+            if delivery.alerts and gathering is None:
+                # Alerts arriving while this post waits out its retry join it.
+                self._gathering[conversation_id] = key
             return
         self.sent += 1
+        if len(delivery.alerts) > 1:
+            log.info("alert post with %d alerts sent to %s", len(delivery.alerts), conversation_id)
 
     async def flush(self) -> None:
         """Evaluate waiting reports and try every pending alert once, at shutdown."""
@@ -243,6 +290,7 @@ class Alerts:
             "waiting_staff": len(self._waiting_staff),
             "pending": len(self._deliveries),
             "sent": self.sent,
+            "joined": self.joined,
             "retries": self.retries,
             "failures": self.failures,
         }

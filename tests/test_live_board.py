@@ -8,6 +8,7 @@ and let the scheduler run what became due, so nothing here sleeps or waits on re
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 
 from bot.cards import CARD_CONTENT_TYPE
@@ -351,6 +352,83 @@ async def test_change_undone_within_the_window_does_not_alert(start_bot, connect
     await bot.advance(INTERVAL)
 
     assert alerts_in_hq(connector) == []
+
+
+async def test_a_burst_of_300_critical_reports_makes_few_alert_posts_that_name_or_count_every_site(
+    start_bot, connector, tmp_path
+):
+    bot = await start_bot(sites=write_sites(tmp_path / "sites.csv", 300))
+    await register_board(bot)
+    logistics = "19:hq-logistics@thread.tacv2"
+    await bot.client.message(
+        "<at>BCP Board</at> ここにボード",
+        SATO,
+        locale="ja-jp",
+        conversation_id=f"{logistics};messageid=1756684800001",
+        conversation_type="channel",
+    )
+
+    # Thirty shelters a second for ten seconds report that they are full.
+    async def send(n: int) -> None:
+        await report(bot, REPORTERS[n % len(REPORTERS)], f"B{n:03}", status="full")
+
+    for first in range(1, 301, 30):
+        await asyncio.gather(*(send(n) for n in range(first, first + 30)))
+        await bot.advance(1)
+    for _ in range(30):
+        await bot.advance(1)
+
+    for channel in (HQ_CHANNEL, logistics):
+        posts = [
+            card
+            for card in connector.cards(channel)
+            if any(action["verb"] == "report_view" for action in execute_actions(card))
+        ]
+        # Without grouping: 300 posts, one a second, still coming after 40 s.
+        assert 2 <= len(posts) <= 15
+        named = [
+            action["data"]["report_id"]
+            for post in posts
+            for action in execute_actions(post)
+            if action["verb"] == "report_view"
+        ]
+        counted = sum(
+            int(found) for post in posts for found in re.findall(r"(?:And |ほか)(\d+)", texts(post))
+        )
+        assert len(set(named)) == len(named)
+        assert len(named) + counted == 300
+    assert "critical alerts" in texts(connector.cards(HQ_CHANNEL)[-1])
+    assert "緊急：" in texts(connector.cards(logistics)[-1])
+
+
+async def test_alerts_join_a_post_held_by_retry_after_and_a_site_in_it_is_brought_up_to_date(
+    start_bot, connector
+):
+    bot = await start_bot()
+    await register_board(bot)
+    connector.fail("POST", 429, {"Retry-After": "20"}, conversation_id=HQ_CHANNEL)
+
+    await report(bot, SATO, "S001", supply_water="out")
+    await bot.advance(INTERVAL)
+    assert [r.status for r in connector.refused] == [429]
+
+    await report(bot, SATO, "S002", status="full")
+    await report(bot, SMITH, "S001", supply_water="out", supply_food="out")
+    await bot.advance(INTERVAL)
+    await report(bot, REPORTERS[0], "S001", supply_food="out", lifeline_power="down")
+    await bot.advance(INTERVAL)
+    assert alerts_in_hq(connector) == []
+
+    await bot.advance(20)
+    (grouped,) = alerts_in_hq(connector)
+    shown = texts(grouped)
+    assert "2 critical alerts" in shown
+    assert "Honmachi Junior High School" in shown and "Now full" in shown
+    assert "Out of stock: Food" in shown and "Power is down" in shown
+    assert "Out of stock: Drinking water" not in shown  # restocked before the post left
+    assert connector.sent(HQ_CHANNEL)[-1]["summary"].startswith("2 critical alerts: ")
+    views = [a for a in execute_actions(grouped) if a["verb"] == "report_view"]
+    assert len(views) == 2
 
 
 # Stale-site reminders

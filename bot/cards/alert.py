@@ -1,7 +1,14 @@
-"""Builder of the critical-change alert card that HQ boards receive."""
+"""Builders of the alert cards that HQ boards receive.
+
+One alert is about one site's critical changes or one person asking for help. A post
+carries one alert, or, when several wait for the same conversation during a burst, a
+group of them: each with its own button, at most `MAX_LISTED`, the rest counted and left
+to the board.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.cards.render import render
@@ -9,6 +16,97 @@ from bot.critical import Change, ChangeKind
 from bot.locales import format_time, strings, text
 from bot.model import RecordedReport, Site
 from bot.staff import RecordedCheckIn
+
+# Ten alerts with their buttons keep a grouped card readable on a phone and far below
+# the 28 KB Teams accepts for a message.
+MAX_LISTED = 10
+
+
+@dataclass(frozen=True)
+class SiteAlert:
+    """Critical changes at a site, linking to its latest report."""
+
+    site: Site
+    changes: tuple[Change, ...]
+    record: RecordedReport
+
+
+@dataclass(frozen=True)
+class HelpAlert:
+    """A member of staff asking for help, linking to their check-in."""
+
+    record: RecordedCheckIn
+
+
+Alert = SiteAlert | HelpAlert
+
+
+def create_alert_post(lang: str, alerts: list[Alert], *, zone: ZoneInfo) -> tuple[dict, str]:
+    """Return the card and notification preview for one post carrying `alerts`.
+
+    One alert gets its own card; several get one card listing them, people asking for
+    help first, in the order they came.
+    """
+    if len(alerts) == 1:
+        (alert,) = alerts
+        if isinstance(alert, HelpAlert):
+            card = create_help_alert_card(lang, alert.record, zone=zone)
+            return card, help_alert_title(lang, alert.record)
+        card = create_alert_card(lang, alert.site, list(alert.changes), alert.record, zone=zone)
+        return card, alert_title(lang, alert.site)
+    return create_alert_group_card(lang, alerts, zone=zone), alert_group_summary(lang, alerts)
+
+
+def create_alert_group_card(lang: str, alerts: list[Alert], *, zone: ZoneInfo) -> dict:
+    """Render several alerts as one card, each with its own button to open its record."""
+    ordered = sorted(alerts, key=lambda alert: not isinstance(alert, HelpAlert))
+    listed = ordered[:MAX_LISTED]
+    hidden = len(ordered) - len(listed)
+    return render(
+        "alert_group",
+        lang,
+        {
+            "title": text(lang, "alert_group_title", count=len(alerts)),
+            "alerts": [_entry(lang, alert, zone) for alert in listed],
+            "more": text(lang, "alert_group_more", count=hidden) if hidden else None,
+        },
+    )
+
+
+def alert_group_summary(lang: str, alerts: list[Alert]) -> str:
+    """Return the notification preview of a grouped alert: the count and the first names."""
+    names = [_subject_name(lang, alert) for alert in alerts[:3]]
+    if len(alerts) > 3:
+        names.append("…")
+    separator = "、" if lang == "ja" else ", "
+    return text(lang, "alert_group_summary", count=len(alerts), names=separator.join(names))
+
+
+def _entry(lang: str, alert: Alert, zone: ZoneInfo) -> dict:
+    words = strings(lang)
+    if isinstance(alert, HelpAlert):
+        return {
+            "heading": help_alert_title(lang, alert.record),
+            "reported": _reported(lang, alert.record, zone),
+            "changes": _help_lines(lang, alert.record),
+            "view_title": words["alert_view_checkin"],
+            "view_verb": "checkin_view",
+            "view_data": {"lang": lang, "checkin_id": alert.record.id},
+        }
+    return {
+        "heading": alert_title(lang, alert.site),
+        "reported": _reported(lang, alert.record, zone),
+        "changes": [{"text": change_text(lang, change)} for change in alert.changes],
+        "view_title": words["alert_view"],
+        "view_verb": "report_view",
+        "view_data": {"lang": lang, "report_id": alert.record.id},
+    }
+
+
+def _subject_name(lang: str, alert: Alert) -> str:
+    if isinstance(alert, HelpAlert):
+        return alert.record.reporter.name or "-"
+    return alert.site.name(lang)
 
 
 def create_alert_card(
@@ -32,18 +130,13 @@ def create_alert_card(
 def create_help_alert_card(lang: str, record: RecordedCheckIn, *, zone: ZoneInfo) -> dict:
     """Render the alert that a member of staff asked for help, linking to their check-in."""
     words = strings(lang)
-    check_in = record.check_in
-    where = words[f"whereabouts_{check_in.whereabouts.value}"]
     return render(
         "alert",
         lang,
         {
             "title": help_alert_title(lang, record),
             "reported": _reported(lang, record, zone),
-            "changes": [
-                {"text": text(lang, "alert_need_help", where=where)},
-                {"text": check_in.note},
-            ],
+            "changes": _help_lines(lang, record),
             "view_title": words["alert_view_checkin"],
             "view_verb": "checkin_view",
             "view_data": {"lang": lang, "checkin_id": record.id},
@@ -68,6 +161,11 @@ def change_text(lang: str, change: Change) -> str:
     if change.kind is ChangeKind.LIFELINE_DOWN:
         return text(lang, "alert_lifeline_down", lifeline=words[f"lifeline_{change.item}"])
     return text(lang, "alert_supply_out", item=words[f"supply_{change.item}"])
+
+
+def _help_lines(lang: str, record: RecordedCheckIn) -> list[dict]:
+    where = strings(lang)[f"whereabouts_{record.check_in.whereabouts.value}"]
+    return [{"text": text(lang, "alert_need_help", where=where)}, {"text": record.check_in.note}]
 
 
 def _reported(lang: str, record: RecordedReport | RecordedCheckIn, zone: ZoneInfo) -> str:

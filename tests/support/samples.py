@@ -11,7 +11,13 @@ from zoneinfo import ZoneInfo
 
 from bot.board import compute_board
 from bot.cards import create_help_card, create_welcome_card
-from bot.cards.alert import create_alert_card, create_help_alert_card
+from bot.cards.alert import (
+    HelpAlert,
+    SiteAlert,
+    create_alert_card,
+    create_alert_group_card,
+    create_help_alert_card,
+)
 from bot.cards.board import create_board_card
 from bot.cards.request import (
     create_request_card,
@@ -62,6 +68,21 @@ from bot.staff import (
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2026, 9, 1, 6, 30, tzinfo=timezone.utc)
+
+
+def burst_alerts(registry, helpless: RecordedCheckIn, count: int) -> list:
+    """Return `count` alerts from a burst: a person asking for help and critical sites."""
+    changes = (
+        (Change(ChangeKind.FULL),),
+        (Change(ChangeKind.SUPPLY_OUT, "water"), Change(ChangeKind.LIFELINE_DOWN, "power")),
+        (Change(ChangeKind.SUPPLY_OUT, "medicine"),),
+    )
+    shelters = registry.shelters()
+    alerts = [HelpAlert(helpless)]
+    for n in range(count - 1):
+        site = shelters[n % len(shelters)]
+        alerts.append(SiteAlert(site, changes[n % len(changes)], sample_report(site, n)))
+    return alerts
 
 
 def sample_report(site: Site, index: int, **changes) -> RecordedReport:
@@ -292,6 +313,12 @@ def sample_cards() -> dict[str, dict]:
                 ),
                 f"checkin_view/missing/{lang}": create_checkin_view_card(lang, None, zone=TOKYO),
                 f"alert/need-help/{lang}": create_help_alert_card(lang, helpless, zone=TOKYO),
+                f"alert_group/sites-and-help/{lang}": create_alert_group_card(
+                    lang, burst_alerts(registry, helpless, 4), zone=TOKYO
+                ),
+                f"alert_group/more-than-listed/{lang}": create_alert_group_card(
+                    lang, burst_alerts(registry, helpless, 40), zone=TOKYO
+                ),
                 f"request/first/{lang}": create_request_card(
                     lang, registry.shelters(), "request-sub-1", values={"site_id": site.id}
                 ),
