@@ -3,7 +3,7 @@
 Any change that affects the board calls `changed()` (reports do it through their
 listener; check-ins, requests and registry changes will do the same). Changes are
 coalesced: each conversation gets at most one update per `interval` seconds however
-fast changes come, and the last update always shows the latest state, because a
+fast changes come (counted from the end of one update to the start of the next), and the last update always shows the latest state, because a
 change that arrives while an update is on its way marks the board for one more.
 
 Failures never reach the person reporting. A 429 waits for Retry-After; a 404 (the
@@ -224,7 +224,6 @@ class BoardPublisher:
             # Only HQ registers boards, so the people who need help are named there.
             names=True,
         )
-        now = self.clock.now()
         posting = registration.activity_id is None
         try:
             if posting:
@@ -250,11 +249,14 @@ class BoardPublisher:
                     await self._post(board, card)
                     outcome = "reposted"
         except DeliveryError as error:
-            return await self._failed(board, error, now, posting)
+            return await self._failed(board, error, self.clock.now(), posting)
 
+        # The interval runs from the end of this update, not its start: an update that
+        # took a while to reach Teams must not leave the next one less than it behind.
+        done = self.clock.now()
         board.attempts = 0
-        board.not_before = now + timedelta(seconds=self.interval)
-        self.last_success = now
+        board.not_before = done + timedelta(seconds=self.interval)
+        self.last_success = done
         self.updates += 1
         return outcome
 
