@@ -167,11 +167,17 @@ async def test_an_hq_note_edited_alone_is_a_note_by_that_editor_and_the_requeste
     await request(bot)
     await hq_moves(bot, "approved")
     await converge(bot)
+    journal = bot.services.journal
+    before = await journal.graph_write("supply_requests", "request-1")
 
     graph_server.state.edit_as(
         HQ_EDITOR, graph_server.site_id, "BcpSupplyRequests", "request-1",
         {"HqNote": "明日10時に届きます"},
     )
+    assert await poll_edits(bot) == 1
+    # A crash before the poll was saved: the same edit is read and applied again.
+    await journal.save_graph_write("supply_requests", "request-1", before)
+    await journal.set_graph_cursor("delta:supply_requests", None)
     assert await poll_edits(bot) == 1
 
     assert rows(bot, "SELECT state, note, updated_by FROM supply_requests") == [
