@@ -68,6 +68,8 @@ class Plan:
         self.service_url = service_url
         self.rng = random.Random(seed)
         self.recent: deque[Action] = deque(maxlen=1000)
+        # The valid data each kind last sent for each site: the next one changes it.
+        self.previous: dict[tuple[str, str], dict] = {}
         self._ids = itertools.count(1)
         self._classes = list(MIX)
         self._weights = list(MIX.values())
@@ -86,7 +88,11 @@ class Plan:
                    kind: SubmissionKind | None = None) -> Action:
         kind = kind or self.rng.choice(self.kinds)
         submission_id = f"bench-{self.rng.getrandbits(64):016x}"
-        verb, data = kind.build(self.rng, user, site or user.home, submission_id, invalid)
+        site = site or user.home
+        last = self.previous.get((kind.name, site.id))
+        verb, data = kind.build(self.rng, user, site, submission_id, invalid, last)
+        if not invalid:
+            self.previous[kind.name, site.id] = data
         action = Action("submission", self.invoke(user, verb, data), kind, submission_id,
                         not invalid)
         self.recent.append(action)

@@ -1,9 +1,10 @@
 """What the simulated people send: submission kinds, text commands, and the users themselves.
 
 A submission kind is one function registered with `@submission_kind`. It gets a random
-generator, the user, the site and a fresh submission id, and returns the card verb and
-the card data Teams would send for it; with `invalid` set it makes one mistake a person
-(or an old card) really makes. The registration says how to tell an accepted answer
+generator, the user, the site, a fresh submission id and the valid data this kind last
+sent for that site (None the first time), and returns the card verb and the card data
+Teams would send for it; with `invalid` set it makes one mistake a person (or an old
+card) really makes. The registration says how to tell an accepted answer
 from a rejected one and where the journal records the submission, so the load generator
 and the journal check need nothing else. Shelter reports are the only kind the product
 has so far; staff check-ins, supply requests and acknowledgements join here as one
@@ -21,7 +22,7 @@ from bench.registry import SiteRow
 LIFELINES = ("power", "water", "gas", "telecom")
 SUPPLIES = ("water", "food", "blankets", "medicine", "toilets", "formula", "diapers", "sanitary")
 
-Builder = Callable[[random.Random, "User", SiteRow, str, bool], tuple[str, dict]]
+Builder = Callable[[random.Random, "User", SiteRow, str, bool, dict | None], tuple[str, dict]]
 
 
 @dataclass(frozen=True)
@@ -123,42 +124,99 @@ SHELTER_MISTAKES = (
 )
 
 
+# How a site's state moves between two of its reports, a few minutes apart: each supply
+# and lifeline changes at these odds, mostly one step; evacuees drift by a few percent of
+# capacity. A site's first report is drawn afresh. With these odds about one report in
+# fourteen crosses a critical threshold (a supply out, a lifeline down, the shelter
+# full); drawing every report afresh, as the benchmark did before, crossed five in six.
+SUPPLY_CHANGE = 0.04
+LIFELINE_CHANGE = 0.03
+STATUS_NEXT = {
+    "preparing": (("open", 30), ("preparing", 70)),
+    "open": (("open", 985), ("full", 10), ("closed", 5)),
+    "full": (("full", 90), ("open", 10)),
+    "closed": (("closed", 97), ("open", 3)),
+}
+
+
 @submission_kind("shelter_report", form_verbs=("report_save", "report_pick"),
                  journal_table="reports")
 def shelter_report(rng: random.Random, user: User, site: SiteRow, submission_id: str,
-                   invalid: bool) -> tuple[str, dict]:
-    """A shelter status report in the first hour after an earthquake."""
-    capacity = site.capacity or 300
-    status = rng.choices(("open", "preparing", "full", "closed"), (75, 10, 10, 5))[0]
-    if status == "full":
-        evacuees = rng.randint(capacity, capacity * 6 // 5)
-    elif status == "open":
-        evacuees = int(capacity * rng.betavariate(2, 3))
-    else:
-        evacuees = rng.randint(0, 20)
-    households = min(evacuees, round(evacuees / rng.uniform(2.0, 3.0)))
-    care = min(evacuees, round(evacuees * rng.uniform(0.03, 0.12)))
+                   invalid: bool, previous: dict | None) -> tuple[str, dict]:
+    """A shelter status report in the first hour after an earthquake.
 
-    data = {
-        "site_id": site.id,
-        "submission_id": submission_id,
-        "lang": user.lang,
-        "status": status,
-        "evacuees": str(evacuees),
-        "households": str(households),
-        "care_needed": str(care),
-        "capacity": str(capacity) if rng.random() < 0.9 else "",
-        "needs": rng.choice(NEEDS_JA if user.lang == "ja" else NEEDS_EN)
-        if rng.random() < 0.3 else "",
-    }
-    for name in LIFELINES:
-        data[f"lifeline_{name}"] = rng.choices(("ok", "limited", "down"), LIFELINE_ODDS[name])[0]
-    for name in SUPPLIES:
-        data[f"supply_{name}"] = rng.choices(("ok", "low", "out"), (6, 3, 1))[0]
+    A site's next report changes its previous one a little, as a shelter's state does.
+    """
+    capacity = site.capacity or 300
+    data = _shelter_next(rng, capacity, previous) if previous else _shelter_first(rng, capacity)
+    evacuees = int(data["evacuees"])
+    data.update(site_id=site.id, submission_id=submission_id, lang=user.lang)
+    if previous is None or rng.random() < 0.2:
+        data["needs"] = rng.choice(NEEDS_JA if user.lang == "ja" else NEEDS_EN) \
+            if rng.random() < 0.3 else ""
 
     if invalid:
         _make_mistake(rng.choice(SHELTER_MISTAKES), data, evacuees)
     return "report_save", data
+
+
+def _shelter_first(rng: random.Random, capacity: int) -> dict:
+    status = rng.choices(("open", "preparing", "full", "closed"), (75, 10, 10, 5))[0]
+    data = {"status": status, "capacity": str(capacity) if rng.random() < 0.9 else ""}
+    _set_evacuees(rng, data, capacity, _evacuees_for(rng, status, capacity),
+                  rng.uniform(2.0, 3.0), rng.uniform(0.03, 0.12))
+    for name in LIFELINES:
+        data[f"lifeline_{name}"] = rng.choices(("ok", "limited", "down"), LIFELINE_ODDS[name])[0]
+    for name in SUPPLIES:
+        data[f"supply_{name}"] = rng.choices(("ok", "low", "out"), (6, 3, 1))[0]
+    return data
+
+
+def _shelter_next(rng: random.Random, capacity: int, previous: dict) -> dict:
+    data = dict(previous)
+    moves = STATUS_NEXT[previous["status"]]
+    status = rng.choices([s for s, _ in moves], [w for _, w in moves])[0]
+    data["status"] = status
+    before = int(previous["evacuees"])
+    if status == "open" and previous["status"] == "open":
+        evacuees = before + round(rng.gauss(capacity * 0.01, capacity * 0.03))
+        evacuees = min(max(evacuees, 0), capacity - 1)
+    else:
+        evacuees = _evacuees_for(rng, status, capacity)
+    per_household = before / max(int(previous["households"]), 1) if before else 2.5
+    care_share = int(previous["care_needed"]) / before if before else 0.07
+    _set_evacuees(rng, data, capacity, evacuees, max(per_household, 1.0), care_share)
+    for name in LIFELINES:
+        if rng.random() < LIFELINE_CHANGE:
+            data[f"lifeline_{name}"] = _step(rng, ("ok", "limited", "down"),
+                                             previous[f"lifeline_{name}"], worse=0.4)
+    for name in SUPPLIES:
+        if rng.random() < SUPPLY_CHANGE:
+            data[f"supply_{name}"] = _step(rng, ("ok", "low", "out"),
+                                           previous[f"supply_{name}"], worse=0.5)
+    return data
+
+
+def _evacuees_for(rng: random.Random, status: str, capacity: int) -> int:
+    if status == "full":
+        return rng.randint(capacity, capacity * 6 // 5)
+    if status == "open":
+        return int(capacity * rng.betavariate(2, 3))
+    return rng.randint(0, 20)
+
+
+def _set_evacuees(rng: random.Random, data: dict, capacity: int, evacuees: int,
+                  per_household: float, care_share: float) -> None:
+    data["evacuees"] = str(evacuees)
+    data["households"] = str(min(evacuees, round(evacuees / per_household)))
+    data["care_needed"] = str(min(evacuees, round(evacuees * care_share)))
+
+
+def _step(rng: random.Random, levels: tuple[str, ...], level: str, worse: float) -> str:
+    """Move `level` one step along `levels` (best first): worse at odds `worse`, else better."""
+    index = levels.index(level)
+    index += 1 if rng.random() < worse else -1
+    return levels[min(max(index, 0), len(levels) - 1)]
 
 
 def _make_mistake(mistake: str, data: dict, evacuees: int) -> None:
@@ -193,7 +251,7 @@ CHECKIN_MISTAKES = ("arrival_not_a_time", "need_help_without_note", "note_too_lo
 
 @submission_kind("staff_checkin", form_verbs=("checkin_save",), journal_table="checkins")
 def staff_checkin(rng: random.Random, user: User, site: SiteRow, submission_id: str,
-                  invalid: bool) -> tuple[str, dict]:
+                  invalid: bool, previous: dict | None) -> tuple[str, dict]:
     """A member of staff telling HQ whether they are safe and when they can be at work."""
     safety = rng.choices(("safe", "injured", "need_help"), (90, 8, 2))[0]
     availability = rng.choices(("now", "later", "unavailable"), (35, 50, 15))[0]

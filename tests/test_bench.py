@@ -15,8 +15,10 @@ import pytest
 
 from bench import load
 from bench.echo_bot import create_app as create_echo_app
-from bench.registry import write_registry
+from bench.load import Plan
+from bench.registry import read_sites, write_registry
 from bench.run import check_journal
+from bench.submissions import KINDS, make_users
 from tests.conftest import RunningBot, serve
 
 
@@ -101,3 +103,25 @@ async def test_a_bot_that_accepts_invalid_submissions_is_counted_as_an_error(
     assert as_echo["errors"] == {}
     for kind in as_echo["submissions"].values():
         assert kind["accepted"] == kind["valid"]
+
+
+def test_a_sites_next_report_changes_its_previous_one_a_little_and_reproducibly(registry):
+    sites = read_sites(registry)
+    users = make_users(10, sites, seed=1)
+
+    def reports(seed: int) -> list[dict]:
+        plan = Plan([KINDS["shelter_report"]], "http://127.0.0.1:1/", seed)
+        return [plan.submission(users[0]).body["value"]["action"]["data"] for _ in range(200)]
+
+    sent = reports(5)
+    assert sent == reports(5)
+    same = {"submission_id", "site_id", "lang", "capacity"}
+    for before, after in zip(sent, sent[1:]):
+        changed = {key for key in after if after[key] != before[key]} - same
+        # Evacuee counts drift; at most a few of the twelve supplies and lifelines move.
+        assert len(changed - {"evacuees", "households", "care_needed", "needs", "status"}) <= 3
+    crossings = sum(
+        after["supply_water"] == "out" != before["supply_water"]
+        for before, after in zip(sent, sent[1:])
+    )
+    assert crossings < 20
