@@ -43,9 +43,16 @@ class BenchConnector:
 
     def updates_by_conversation(self) -> dict[str, list[float]]:
         """Return the arrival times of activity updates (PUT), by conversation."""
+        return self._by_conversation("PUT")
+
+    def posts_by_conversation(self) -> dict[str, list[float]]:
+        """Return the arrival times of new messages (POST), by conversation."""
+        return self._by_conversation("POST")
+
+    def _by_conversation(self, method: str) -> dict[str, list[float]]:
         times: dict[str, list[float]] = defaultdict(list)
         for arrival in self.arrivals:
-            if arrival.method == "PUT":
+            if arrival.method == method:
                 times[arrival.conversation_id].append(arrival.at)
         return dict(times)
 

@@ -75,6 +75,7 @@ ROWS = (
     ("CPU: target / load / runner (% of a core)", lambda r: _cpu_share(r), None),
     ("Target CPU per activity (ms)", lambda r: _cpu_per_activity(r), "{:,.2f}"),
     ("Board updates per HQ conversation", lambda r: _board(r), None),
+    ("Alert posts per HQ conversation", lambda r: _alert_posts(r), None),
     ("Graph requests per accepted report", lambda r: _graph(r, "requests_per_report"), None),
     ("Graph writes per changed item", lambda r: _graph(r, "writes_per_item"), None),
     ("Lists converged after", lambda r: _graph(r, "converged_after"), None),
@@ -181,6 +182,11 @@ def _board(run: dict) -> str | None:
     apart = f", closest {closest:.2f} s apart" if closest is not None else ""
     flushed = f"; {board['at_shutdown']} at shutdown" if board.get("at_shutdown") else ""
     return f"{counts} (at most {board['most_in_window']} in 3 s{apart}{flushed})"
+
+
+def _alert_posts(run: dict) -> str | None:
+    counts = run.get("alert_posts")
+    return ", ".join(f"{n:,}" for n in counts) if counts is not None else None
 
 
 def _graph(run: dict, key: str) -> str | None:

@@ -136,6 +136,7 @@ class Bench:
         is_bot = target_name == "bot"
         if is_bot:
             await self._open_hq_boards(target)
+        posts_before = self.connector.posts_by_conversation()
         out = rundir / "load.json"
         arguments = [
             "--url", target.url, "--service-url", self.connector_url,
@@ -174,10 +175,16 @@ class Bench:
                 result["graph"] = {"status": self.mirror}
         result["peak_rss_mb"] = target.peak_rss_mb()
         during_load = self.connector.updates_by_conversation()
+        posts = self.connector.posts_by_conversation()
         await target.stop()
         result["log_errors"] = target.log_errors()
         if is_bot:
             result["board"] = self._board_figures(during_load)
+            # Besides its board card, the bench's load makes only alerts post in HQ channels.
+            result["alert_posts"] = [
+                len(posts.get(c, [])) - len(posts_before.get(c, []))
+                for c in (hq_conversation(n) for n in range(1, HQ_CONVERSATIONS + 1))
+            ]
             result["journal"] = check_journal(rundir / "journal.sqlite3", load["submissions"])
         return result
 
