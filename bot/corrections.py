@@ -8,11 +8,14 @@ journal, and the correction itself records each field's old and new value.
 
 Conflicts resolve per field, newest wins: a field that the site reported again after
 HQ's edit keeps the site's value; HQ's value is still kept in the correction's record.
+An edit that changes nothing in the journal (superseded, or breaking a rule) is still
+recorded, and the site's row is written back so that the list never keeps it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from bot.graph.delta import ListEdit
@@ -21,6 +24,7 @@ from bot.graph.rows import edited_values
 from bot.model import RecordedReport, Rejection, parse_shelter_report
 from bot.reports import Reports
 from bot.store import Correction
+from bot.store.sqlite import report_fields
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +34,13 @@ HISTORY = 50
 class Corrections:
     """Take HQ's list edits into the journal through the report use cases' listeners."""
 
-    def __init__(self, reports: Reports):
+    def __init__(self, reports: Reports, wake: Callable[[], None] = lambda: None):
+        """Args:
+        wake: wakes the mirror, to write back a row whose edit was not applied.
+        """
         self.reports = reports
         self.journal = reports.journal
+        self.wake = wake
         self.applied = 0
 
     async def apply(self, edit: ListEdit) -> RecordedReport | None:
@@ -82,11 +90,24 @@ class Corrections:
             site_id, edit.editor.user_id, edit.edited_at.isoformat(),
             ", ".join(f"{n}{'' if c['applied'] else ' (superseded)'}" for n, c in changes.items()),
         )
+        if report is None:
+            await self._put_back(site_id, latest)
+            return None
         if appended is None or appended.duplicate:
             return None
         self.applied += 1
         await self.reports.notify(appended.record)
         return appended.record
+
+
+    async def _put_back(self, site_id: str, latest: RecordedReport) -> None:
+        """Queue the site's row as the journal has it, over HQ's edit that was not applied."""
+        written = await self.journal.graph_write(SITES_BOARD.key, site_id)
+        stale = bool(written.fields.get("Stale")) if written else False
+        fields = {**report_fields(latest), "stale": stale}
+        if await self.journal.enqueue_board_row(site_id, latest.id, fields, self.reports.clock()):
+            log.info("Sites board row of %s queued to put the journal's state back", site_id)
+            self.wake()
 
 
 def _changed_at(history: list[RecordedReport], name: str) -> datetime:

@@ -369,6 +369,11 @@ async def test_an_edit_that_breaks_a_rule_is_kept_in_the_history_but_not_applied
     assert correction.changes["households"]["applied"] is False
     assert correction.changes["households"]["rejected"] == "error_households_exceed"
 
+    # The list does not keep the refused value: the journal's row is written back.
+    await converge(bot)
+    assert board_rows(graph_server)["S001"]["Households"] == 10
+    await assert_lists_equal_the_journal(bot, graph_server)
+
 
 async def test_an_edit_of_a_column_the_bot_owns_changes_nothing(mirrored_bot, graph_server):
     bot = mirrored_bot

@@ -82,6 +82,7 @@ class GraphMirroring:
             on_conflict=poller.wake,
             now=clock.now,
         )
+        corrections.wake = mirror.wake
         reports.listeners.append(mirror.on_report)
         requests.created_listeners.append(mirror.on_report)
         requests.moved_listeners.append(mirror.on_move)
