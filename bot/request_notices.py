@@ -73,7 +73,10 @@ class RequestNotices:
             self.alerts.notify(f"request {record.id}", board, card, summary)
 
     async def on_moved(self, record: RecordedRequest, actor: Reporter) -> None:
-        """Moved listener: tell the requester what someone else did with their request."""
+        """Moved listener: tell the requester what someone else did with their request.
+
+        A note HQ added without moving the request is told as a note.
+        """
         if actor.user_id == record.requester.user_id:
             return
         contact = await self.journal.contact_of(record.requester.user_id)
@@ -88,14 +91,18 @@ class RequestNotices:
             return
         lang = contact.language
         state = strings(lang)[f"request_state_{record.state.value}"]
-        summary = text(lang, "request_update_title", id=record.id, state=state)
+        events = await self.journal.request_events(record.id)
+        # A note from HQ with no move (written in the list) is an event in the same state.
+        noted = len(events) > 1 and events[-1].state is events[-2].state
+        key = "request_note_title" if noted else "request_update_title"
+        summary = text(lang, key, id=record.id, state=state)
         card = create_request_view_card(
             lang,
             record,
             self.registry.get(record.request.site_id),
             zone=self.zone,
             hq=False,
-            events=await self.journal.request_events(record.id),
+            events=events,
             notice=summary,
         )
         conversation_id = conversation_key(contact.reference.get("conversation", {}).get("id", ""))

@@ -92,7 +92,10 @@ class RecordedRequest:
 
 @dataclass(frozen=True)
 class RequestEvent:
-    """One move of a request. `source` is "teams" or "lists" (HQ edited the list)."""
+    """One event of a request: a move, or a note from HQ in the same state.
+
+    `source` is "teams" or "lists" (HQ edited the list).
+    """
 
     request_id: int
     state: RequestState

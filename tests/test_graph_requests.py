@@ -188,6 +188,7 @@ async def test_an_hq_note_edited_alone_is_a_note_by_that_editor_and_the_requeste
     ) == [("approved", "明日10時に届きます", "aad-hq-tanaka")]
     await bot.advance(INTERVAL)
     assert any("明日10時に届きます" in t for t in told(connector))
+    assert any("要請 #1（承認済み）に本部から連絡があります" in t for t in told(connector))
 
     await converge(bot)
     (item,) = items(graph_server, "BcpSupplyRequests")
