@@ -9,9 +9,11 @@ one before it (bot/critical.py): a supply going out, a shelter going full or a l
 going down alerts once, and repeating the same state does not. A change undone within
 the window (out, then restocked) is not sent.
 
-Each board conversation takes one post a second (POST_SPACING). During a burst, alerts
-for a conversation whose next post is still waiting for its slot join that post instead
-of queueing their own: HQ gets one card listing the sites and people (each with its own
+Each board conversation takes one post a second (POST_SPACING). An alert after a quiet
+spell goes at once; alerts for a conversation whose next alert post is still waiting
+for its slot join that post instead of queueing their own, and once a post had to wait
+like that (a burst), the next one waits ALERT_SPACING after it, gathering. During a burst
+HQ gets one card every few seconds listing the sites and people (each with its own
 button, the rest counted and left to the board), and each conversation has at most one
 alert post waiting however many reports cross a threshold. A site or person already in
 the waiting post is updated in place.
@@ -47,6 +49,8 @@ log = logging.getLogger(__name__)
 
 # Posts to one conversation are spaced out: Teams allows a bot about 60 in 30 s there.
 POST_SPACING = 1.0
+# A channel getting a post a second is unreadable: during a burst alerts gather this long.
+ALERT_SPACING = 10.0
 MAX_ATTEMPTS = 5
 
 
@@ -117,6 +121,8 @@ class Alerts:
         self._next_post: dict[str, datetime] = {}
         # The alert post each board conversation has waiting, if any, by delivery key.
         self._gathering: dict[str, str] = {}
+        # When the alert post that showed a burst in each conversation is due.
+        self._burst: dict[str, datetime] = {}
         self._keys = itertools.count(1)
 
     async def on_report(self, record: RecordedReport) -> None:
@@ -207,7 +213,16 @@ class Alerts:
             return
         delivery = _Delivery(subject, conversation_id, board.reference, board=board)
         delivery.join(subject, alert)
-        self._gathering[conversation_id] = self._queue(delivery, self.clock.now())
+        now = earliest = self.clock.now()
+        burst_since = self._burst.get(conversation_id)
+        if burst_since is not None:
+            earliest = max(now, burst_since + timedelta(seconds=ALERT_SPACING))
+        self._gathering[conversation_id] = self._queue(delivery, earliest)
+        # A post that has to wait for its slot means a burst: the next one gathers longer.
+        if delivery.when > now:
+            self._burst[conversation_id] = delivery.when
+        else:
+            self._burst.pop(conversation_id, None)
 
     def notify(self, subject: str, board: BoardRegistration, card: dict, summary: str) -> None:
         """Queue a card for a board conversation, spaced and retried like every alert."""

@@ -385,6 +385,7 @@ async def test_a_burst_of_300_critical_reports_makes_few_alert_posts_that_name_o
             if any(action["verb"] == "report_view" for action in execute_actions(card))
         ]
         # Without grouping: 300 posts, one a second, still coming after 40 s.
+        print("POSTS", len(posts))
         assert 2 <= len(posts) <= 15
         named = [
             action["data"]["report_id"]
