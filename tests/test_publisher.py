@@ -7,7 +7,7 @@ time, varying from one call to the next, as it does under load.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.publisher import BoardPublisher
 from bot.scheduler import Scheduler

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 from bot.cards import render
 from bot.cards.render import CARDS_DIR, _fill

@@ -8,10 +8,9 @@ from __future__ import annotations
 import json
 import sqlite3
 
-import pytest
 
 from bot.model import LIFELINES, SUPPLIES
-from tests.support.teams import TeamsUser, new_submission_id
+from tests.support.teams import TeamsUser
 
 CARD = "application/vnd.microsoft.card.adaptive"
 SATO = TeamsUser("29:sato", "佐藤 花子", "aad-sato")

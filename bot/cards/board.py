@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.board import Board, SiteRow, Urgency
 from bot.staff import Attendance
 from bot.supplies import RecordedRequest, RequestState
+from bot.cards.fields import clip
 from bot.cards.render import render
 from bot.locales import format_age, format_duration, format_percent, format_time, strings, text
 
@@ -134,7 +135,7 @@ def _attendance(
                 name=record.reporter.name or "-",
                 where=words[f"whereabouts_{record.check_in.whereabouts.value}"],
                 when=format_time(record.received_at, zone, lang),
-                note=_clip(record.check_in.note, 60),
+                note=clip(record.check_in.note, 60),
             )
             for record in attendance.need_help[:HELP_NAMES]
         ]
@@ -185,7 +186,7 @@ def _row(row: SiteRow, lang: str, words: dict[str, str], open_requests: int = 0)
         ]
         notes.append(text(lang, "board_short", items=words["list_separator"].join(items)))
     if report.needs:
-        notes.append(text(lang, "board_needs", text=_clip(report.needs, 80)))
+        notes.append(text(lang, "board_needs", text=clip(report.needs, 80)))
     if open_requests:
         notes.append(text(lang, "board_site_requests", count=open_requests))
 
@@ -197,8 +198,3 @@ def _row(row: SiteRow, lang: str, words: dict[str, str], open_requests: int = 0)
         "notes": "\n\n".join(notes),
         "style": ROW_STYLES[row.urgency],
     }
-
-
-def _clip(value: str, limit: int) -> str:
-    value = " ".join(value.split())
-    return value if len(value) <= limit else value[: limit - 1] + "…"

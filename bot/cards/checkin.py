@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Mapping
 from zoneinfo import ZoneInfo
 
+from bot.cards.fields import choices
 from bot.cards.render import render
 from bot.locales import format_age, format_time, strings, text
 from bot.staff import Availability, RecordedCheckIn, Safety, Whereabouts
@@ -50,9 +51,9 @@ def create_checkin_card(
             "history": history,
             "values": {**DEFAULTS, "arrival": "", "note": "", **(values or {})},
             "errors": {name: words[key] for name, key in (errors or {}).items()},
-            "safety_choices": _choices(words, "safety", Safety),
-            "whereabouts_choices": _choices(words, "whereabouts", Whereabouts),
-            "availability_choices": _choices(words, "availability", Availability),
+            "safety_choices": choices(words, "safety", Safety),
+            "whereabouts_choices": choices(words, "whereabouts", Whereabouts),
+            "availability_choices": choices(words, "availability", Availability),
         },
     )
 
@@ -128,7 +129,3 @@ def check_in_facts(lang: str, record: RecordedCheckIn) -> list[dict]:
     if check_in.note:
         facts.append({"title": words["field_checkin_note"], "value": check_in.note})
     return facts
-
-
-def _choices(words, prefix: str, kind) -> list[dict]:
-    return [{"title": words[f"{prefix}_{member.value}"], "value": member.value} for member in kind]

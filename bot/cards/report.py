@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
+from bot.cards.fields import choices
 from bot.cards.render import render
 from bot.locales import format_age, format_percent, format_time, strings, text
 from bot.model import LIFELINES, SUPPLIES, Lifeline, RecordedReport, ShelterStatus, Site, SupplyLevel
@@ -79,9 +80,9 @@ def create_report_card(
             "history": history,
             "values": values,
             "errors": shown_errors,
-            "status_choices": _choices(words, "status", ShelterStatus),
-            "lifeline_choices": _choices(words, "level", Lifeline),
-            "stock_choices": _choices(words, "stock", SupplyLevel),
+            "status_choices": choices(words, "status", ShelterStatus),
+            "lifeline_choices": choices(words, "level", Lifeline),
+            "stock_choices": choices(words, "stock", SupplyLevel),
             "count_rows": _pairs(counts),
             "lifeline_rows": _pairs(lifelines),
             "supply_rows": _pairs(supplies),
@@ -221,10 +222,6 @@ def _choice_input(words, name, values, errors) -> dict:
         "value": values.get(name, ""),
         "error": errors.get(name),
     }
-
-
-def _choices(words, prefix: str, kind) -> list[dict]:
-    return [{"title": words[f"{prefix}_{member.value}"], "value": member.value} for member in kind]
 
 
 def _pairs(items: list[dict]) -> list[dict]:

@@ -6,7 +6,9 @@ import uuid
 from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
+from bot.cards.fields import choices, clip
 from bot.cards.render import render
+from bot.cards.report import PICK_LIMIT
 from bot.locales import format_time, strings, text
 from bot.model import Site
 from bot.supplies import (
@@ -20,8 +22,6 @@ from bot.supplies import (
 
 # How many requests the list card shows; the rest are counted.
 LIST_LIMIT = 20
-# How many sites the form's picker offers (as the report picker, bot/cards/report.py).
-PICK_LIMIT = 800
 STATE_COLORS = {
     RequestState.REQUESTED: "Attention",
     RequestState.APPROVED: "Warning",
@@ -57,9 +57,7 @@ def create_request_card(
             "sites": [
                 {"title": site.name(lang), "value": site.id} for site in list(sites)[:PICK_LIMIT]
             ],
-            "priority_choices": [
-                {"title": words[f"priority_{p.value}"], "value": p.value} for p in Priority
-            ],
+            "priority_choices": choices(words, "priority", Priority),
         },
     )
 
@@ -131,7 +129,7 @@ def create_request_list_card(
             "title": request_title(lang, record, sites.get(record.request.site_id)),
             "state": words[f"request_state_{record.state.value}"],
             "state_color": STATE_COLORS[record.state],
-            "detail": _clip(" / ".join(record.request.items.split("\n")), 120),
+            "detail": clip(" / ".join(record.request.items.split("\n")), 120),
             "style": "attention" if record.request.priority is Priority.URGENT else "default",
             "open_title": words["request_open"],
         }
@@ -196,7 +194,3 @@ def _event_line(lang: str, event: RequestEvent, zone: ZoneInfo) -> str:
     if event.note:
         line += f": {event.note}"
     return line
-
-
-def _clip(value: str, limit: int) -> str:
-    return value if len(value) <= limit else value[: limit - 1] + "…"

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from enum import Enum
 
 from bot.model import LIFELINES, SUPPLIES
+from bot.store.stamps import graph_time
 
 
 class ColumnType(str, Enum):
@@ -60,7 +61,7 @@ class Column:
             return self._label(code)
         if self.type is ColumnType.DATETIME and isinstance(value, datetime):
             moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-            return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return graph_time(moment)
         return value
 
     def from_graph(self, value: object) -> object:

@@ -18,6 +18,7 @@ from pathlib import Path
 from bot.errors import JournalError
 from bot.model import Lifeline, RecordedReport, Reporter, ShelterReport, ShelterStatus, SupplyLevel
 from bot.store import Appended, OutboxEntry
+from bot.store.stamps import db_stamp
 from bot.store.sqlite_checkins import SCHEMA as CHECKIN_SCHEMA
 from bot.store.sqlite_checkins import CheckInTables
 from bot.store.sqlite_requests import SCHEMA as REQUEST_SCHEMA
@@ -151,7 +152,7 @@ class SqliteJournal(ConversationTables, CheckInTables, GraphTables, RequestTable
                 db.execute("COMMIT")
                 return Appended(_record(existing), duplicate=True)
 
-            stamp = received_at.astimezone(timezone.utc).isoformat()
+            stamp = db_stamp(received_at)
             cursor = db.execute(
                 f"INSERT INTO reports ({REPORT_COLUMNS}) "
                 "VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

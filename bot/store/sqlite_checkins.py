@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from bot.model import Reporter
 from bot.staff import Availability, CheckIn, RecordedCheckIn, Safety, Whereabouts
 from bot.store import AppendedCheckIn
+from bot.store.stamps import db_stamp, graph_time
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS checkins (
@@ -65,7 +66,7 @@ class CheckInTables:
                 db.execute("COMMIT")
                 return AppendedCheckIn(_check_in(existing), duplicate=True)
 
-            stamp = _stamp(received_at)
+            stamp = db_stamp(received_at)
             cursor = db.execute(
                 f"INSERT INTO checkins ({CHECKIN_COLUMNS}) "
                 "VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -79,7 +80,7 @@ class CheckInTables:
                     check_in.whereabouts.value,
                     check_in.availability.value,
                     check_in.arrival,
-                    _stamp(arrival_at) if arrival_at else None,
+                    db_stamp(arrival_at) if arrival_at else None,
                     check_in.note,
                 ),
             )
@@ -155,20 +156,10 @@ def check_in_fields(record: RecordedCheckIn, arrival_at: datetime | None) -> dic
         "Safety": check_in.safety.value,
         "Location": check_in.whereabouts.value,
         "Available": check_in.availability is not Availability.UNAVAILABLE,
-        "ExpectedArrival": _graph_time(arrival_at),
+        "ExpectedArrival": graph_time(arrival_at) if arrival_at else None,
         "Note": check_in.note,
-        "CheckedInAt": _graph_time(record.received_at),
+        "CheckedInAt": graph_time(record.received_at),
     }
-
-
-def _graph_time(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat()
 
 
 def _check_in(row: tuple) -> RecordedCheckIn:

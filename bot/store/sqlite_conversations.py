@@ -7,9 +7,10 @@ A mixin of SqliteJournal: it uses the journal's one connection and thread (`_run
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 
 from bot.store import BoardRegistration, Contact
+from bot.store.stamps import db_stamp
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS boards (
@@ -66,7 +67,7 @@ class ConversationTables:
                 board.language,
                 board.zone,
                 board.registered_by,
-                _stamp(board.registered_at),
+                db_stamp(board.registered_at),
                 json.dumps(list(board.viewers)),
                 board.stopped,
             ),
@@ -92,7 +93,7 @@ class ConversationTables:
                 json.dumps(contact.reference, ensure_ascii=False),
                 int(contact.personal),
                 contact.language,
-                _stamp(contact.updated_at),
+                db_stamp(contact.updated_at),
             ),
         )
 
@@ -128,12 +129,8 @@ class ConversationTables:
             self._execute,
             "INSERT INTO reminders (site_id, sent_at) VALUES (?, ?) "
             "ON CONFLICT (site_id) DO UPDATE SET sent_at = excluded.sent_at",
-            (site_id, _stamp(sent_at)),
+            (site_id, db_stamp(sent_at)),
         )
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat()
 
 
 def _board(row: tuple) -> BoardRegistration:

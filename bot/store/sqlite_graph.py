@@ -8,10 +8,11 @@ tables in sqlite.py, since every journal write adds outbox rows in its transacti
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bot.model import Reporter, ShelterReport
 from bot.store import Appended, Correction, GraphWrite, ParkedRow
+from bot.store.stamps import db_stamp
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS graph_writes (
@@ -83,7 +84,7 @@ class GraphTables:
     async def enqueue_board_row(
         self, site_id: str, report_id: int, fields: dict, enqueued_at: datetime
     ) -> bool:
-        stamp = enqueued_at.astimezone(UTC).isoformat()
+        stamp = db_stamp(enqueued_at)
         return await self._run(self._enqueue_board_row, site_id, report_id, fields, stamp)
 
     def _enqueue_board_row(self, site_id: str, report_id: int, fields: dict, stamp: str) -> bool:
@@ -145,7 +146,7 @@ class GraphTables:
                 correction.site_id,
                 correction.editor.aad_object_id or correction.editor.user_id,
                 correction.editor.name,
-                correction.edited_at.astimezone(UTC).isoformat(),
+                db_stamp(correction.edited_at),
                 json.dumps(correction.changes, ensure_ascii=False),
             ),
         )

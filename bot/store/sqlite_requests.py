@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 
 from bot.model import Reporter
 from bot.store import AppendedRequest, MovedRequest
+from bot.store.stamps import db_stamp, graph_time
 from bot.supplies import (
     Priority,
     RecordedRequest,
@@ -83,7 +84,7 @@ class RequestTables:
                 db.execute("COMMIT")
                 return AppendedRequest(_request(existing), duplicate=True)
 
-            stamp = _stamp(at)
+            stamp = db_stamp(at)
             cursor = db.execute(
                 f"INSERT INTO supply_requests ({REQUEST_COLUMNS}) "
                 "VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')",
@@ -140,7 +141,7 @@ class RequestTables:
                 db.execute("COMMIT")
                 return answer
 
-            stamp = _stamp(at)
+            stamp = db_stamp(at)
             _insert_event(db, request_id, event_key, target, actor, stamp, note, source)
             db.execute(
                 "UPDATE supply_requests SET state = ?, updated_at = ?, updated_by = ?, note = ? "
@@ -182,7 +183,7 @@ class RequestTables:
 
             # The note joins the history at the time it was written; it becomes the
             # request's note unless a move made since has set another (newest wins).
-            stamp = _stamp(at)
+            stamp = db_stamp(at)
             _insert_event(db, request_id, event_key, current.state, actor, stamp, note, source)
             superseded = at < current.updated_at
             if not superseded:
@@ -208,7 +209,7 @@ class RequestTables:
             found = db.execute(
                 "SELECT 1 FROM supply_requests WHERE id = ?", (request_id,)
             ).fetchone()
-            record = _saved(db, request_id, _stamp(at)) if found else None
+            record = _saved(db, request_id, db_stamp(at)) if found else None
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -259,9 +260,9 @@ def request_fields(record: RecordedRequest) -> dict:
         "Items": record.request.items,
         "Priority": record.request.priority.value,
         "State": record.state.value,
-        "RequestedAt": _graph_time(record.requested_at),
+        "RequestedAt": graph_time(record.requested_at),
         "Requester": record.requester.name,
-        "UpdatedAt": _graph_time(record.updated_at),
+        "UpdatedAt": graph_time(record.updated_at),
         "UpdatedBy": record.updated_by,
         "HqNote": record.note,
     }
@@ -335,14 +336,6 @@ def _saved(db, request_id: int, stamp: str) -> RecordedRequest:
         ),
     )
     return record
-
-
-def _graph_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat()
 
 
 def _request(row: tuple) -> RecordedRequest:
