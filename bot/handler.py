@@ -3,7 +3,8 @@
 Each card verb has one handler method named after it (`report_save` ->
 `handle_report_save`), which calls a use case and answers with a card. Nothing a
 user waits on here talks to Graph or to another conversation. Roles are checked here,
-on the server, for every action that needs one, whatever a card shows.
+on the server, for every action that needs one, whatever a card shows. The check-in
+and supply request verbs live in bot/checkin_actions.py and bot/request_actions.py.
 """
 
 from __future__ import annotations
@@ -17,18 +18,13 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot.cards import create_help_card, create_welcome_card
 from bot.cards.board import create_board_card
-from bot.cards.checkin import (
-    create_checkin_card,
-    create_checkin_saved_card,
-    create_checkin_view_card,
-)
 from bot.cards.report import (
     create_report_card,
     create_report_pick_card,
     create_report_saved_card,
     create_report_view_card,
 )
-from bot.checkins import CheckedIn, CheckIns
+from bot.checkins import CheckIns
 from bot.commands import language_named, parse_command
 from bot.locales import LANGUAGES, language_of_locale, text
 from bot.model import Site
@@ -36,6 +32,7 @@ from bot.proactive import conversation_key, reference_of
 from bot.publisher import BoardPublisher
 from bot.reminders import StaleReminders
 from bot.reports import Accepted, Reports
+from bot.checkin_actions import CheckInActions
 from bot.request_actions import RequestActions
 from bot.roles import Roles
 from bot.settings import Settings
@@ -56,7 +53,7 @@ log = logging.getLogger(__name__)
 ERROR_CONTENT_TYPE = "application/vnd.microsoft.error"
 
 
-class BcpBot(RequestActions, ActivityHandler):
+class BcpBot(CheckInActions, RequestActions, ActivityHandler):
     """Answer Teams activities for BCP Board."""
 
     def __init__(
@@ -65,15 +62,13 @@ class BcpBot(RequestActions, ActivityHandler):
         journal: Journal,
         reports: Reports,
         *,
-        checkins: CheckIns | None = None,
-        requests: SupplyRequests | None = None,
+        checkins: CheckIns,
+        requests: SupplyRequests,
         roles: Roles | None = None,
         publisher: BoardPublisher | None = None,
         reminders: StaleReminders | None = None,
     ):
         """Args:
-        checkins: staff check-ins; a journal-backed one is made when not given.
-        requests: supply requests; likewise.
         publisher: keeps live boards; without it "board here" fails with an apology.
         reminders: remembers how to reach reporters; without it nobody is reminded.
         """
@@ -81,8 +76,8 @@ class BcpBot(RequestActions, ActivityHandler):
         self.journal = journal
         self.reports = reports
         self.registry = reports.registry
-        self.checkins = checkins or CheckIns(journal, clock=reports.clock)
-        self.requests = requests or SupplyRequests(journal, self.registry, clock=reports.clock)
+        self.checkins = checkins
+        self.requests = requests
         self.roles = roles or Roles.from_settings(settings)
         self.publisher = publisher
         self.reminders = reminders
@@ -244,37 +239,6 @@ class BcpBot(RequestActions, ActivityHandler):
         newer = await self.journal.latest_report(record.report.site_id)
         return create_report_view_card(turn.lang, site, record, zone=turn.zone, newer=newer)
 
-    async def handle_checkin(self, turn: Turn, data: dict) -> dict:
-        return await self.create_checkin_form(turn)
-
-    async def handle_checkin_save(self, turn: Turn, data: dict) -> dict:
-        submission_id = str(data.get("submission_id") or "")[:100] or str(uuid.uuid4())
-        outcome = await self.checkins.submit(submission_id, data, turn.reporter, turn.zone)
-
-        if isinstance(outcome, CheckedIn):
-            turn.context.turn_state["outcome"] = "duplicate" if outcome.duplicate else "recorded"
-            return create_checkin_saved_card(turn.lang, outcome.record, zone=turn.zone)
-
-        turn.context.turn_state["outcome"] = "rejected " + ",".join(outcome.errors)
-        values = {key: str(value) for key, value in data.items() if key not in ("lang",)}
-        return await self.create_checkin_form(
-            turn, submission_id, values=values, errors=outcome.errors
-        )
-
-    async def handle_checkin_view(self, turn: Turn, data: dict) -> dict:
-        """Show one check-in, from a help alert's button (HQ only: it names a person)."""
-        if not self.roles.is_hq(turn.reporter):
-            turn.context.turn_state["outcome"] = "refused"
-            return create_checkin_view_card(turn.lang, None, zone=turn.zone)
-        record = None
-        if str(data.get("checkin_id") or "").isdigit():
-            record = await self.journal.check_in(int(data["checkin_id"]))
-        if record is None:
-            turn.context.turn_state["outcome"] = "not found"
-            return create_checkin_view_card(turn.lang, None, zone=turn.zone)
-        newer = await self.journal.latest_check_in_of(record.reporter.user_id)
-        return create_checkin_view_card(turn.lang, record, zone=turn.zone, newer=newer)
-
     async def handle_help(self, turn: Turn, data: dict) -> dict:
         return create_help_card(turn.lang)
 
@@ -323,28 +287,6 @@ class BcpBot(RequestActions, ActivityHandler):
         return create_report_card(
             turn.lang,
             site,
-            submission_id or str(uuid.uuid4()),
-            values=values,
-            errors=errors,
-            last=last,
-            zone=turn.zone,
-            now=self.reports.clock(),
-        )
-
-    async def create_checkin_form(
-        self,
-        turn: Turn,
-        submission_id: str | None = None,
-        *,
-        values: dict | None = None,
-        errors: dict | None = None,
-    ) -> dict:
-        """Render the check-in form, filled from the person's last check-in."""
-        last = await self.journal.latest_check_in_of(turn.reporter.user_id)
-        if values is None and last is not None:
-            values = last.check_in.to_fields()
-        return create_checkin_card(
-            turn.lang,
             submission_id or str(uuid.uuid4()),
             values=values,
             errors=errors,
