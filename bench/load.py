@@ -2,9 +2,9 @@
 
 bench.run starts it as a process of its own, so its CPU is counted apart from the bot's.
 It posts what Teams posts to /api/messages: adaptiveCard/action invokes (submissions of
-every kind in bench.submissions, a few of them invalid, some retried with the same
-submission id, and form openings) and typed commands, whose replies the bot sends to
-the connector named in each activity's serviceUrl.
+every kind in bench.submissions, each at its kind's weight, a few of them invalid, some
+retried with the same submission id, and form openings) and typed commands, whose
+replies the bot sends to the connector named in each activity's serviceUrl.
 
 Modes:
     closed  --users N, each posting its next activity once the last one is answered,
@@ -73,6 +73,7 @@ class Plan:
         self._ids = itertools.count(1)
         self._classes = list(MIX)
         self._weights = list(MIX.values())
+        self._kind_weights = [kind.weight for kind in kinds]
 
     def next_action(self, user: User) -> Action:
         klass = self.rng.choices(self._classes, self._weights)[0]
@@ -86,7 +87,7 @@ class Plan:
 
     def submission(self, user: User, invalid: bool = False, site: SiteRow | None = None,
                    kind: SubmissionKind | None = None) -> Action:
-        kind = kind or self.rng.choice(self.kinds)
+        kind = kind or self.rng.choices(self.kinds, self._kind_weights)[0]
         submission_id = f"bench-{self.rng.getrandbits(64):016x}"
         site = site or user.home
         last = self.previous.get((kind.name, site.id))

@@ -4,11 +4,11 @@ A submission kind is one function registered with `@submission_kind`. It gets a 
 generator, the user, the site, a fresh submission id and the valid data this kind last
 sent for that site (None the first time), and returns the card verb and the card data
 Teams would send for it; with `invalid` set it makes one mistake a person (or an old
-card) really makes. The registration says how to tell an accepted answer
-from a rejected one and where the journal records the submission, so the load generator
-and the journal check need nothing else. Shelter reports are the only kind the product
-has so far; staff check-ins, supply requests and acknowledgements join here as one
-function each.
+card) really makes. The registration says how often the kind is sent, how to tell an
+accepted answer from a rejected one and where the journal records the submission, so
+the load generator and the journal check need nothing else. The kinds are shelter
+reports, staff check-ins and supply requests; acknowledgements will join here as one
+function more.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ class SubmissionKind:
             still offers one of them is a rejection (the form back with errors).
         journal_table, journal_key: where the journal records each accepted submission
             id, for the "journal rows equal accepted submissions" check.
+        weight: how often the kind is picked against the others the load sends. The
+            registered kinds' weights add up to 100, so by default each is a percentage.
     """
 
     name: str
@@ -41,17 +43,19 @@ class SubmissionKind:
     form_verbs: frozenset[str]
     journal_table: str
     journal_key: str = "submission_id"
+    weight: float = 1.0
 
 
 KINDS: dict[str, SubmissionKind] = {}
 
 
 def submission_kind(name: str, *, form_verbs: tuple[str, ...], journal_table: str,
-                    journal_key: str = "submission_id") -> Callable[[Builder], Builder]:
-    """Register a submission builder under `name`."""
+                    weight: float, journal_key: str = "submission_id"
+                    ) -> Callable[[Builder], Builder]:
+    """Register a submission builder under `name`, picked at odds `weight`."""
     def register(build: Builder) -> Builder:
         KINDS[name] = SubmissionKind(name, build, frozenset(form_verbs), journal_table,
-                                     journal_key)
+                                     journal_key, weight)
         return build
     return register
 
@@ -139,8 +143,10 @@ STATUS_NEXT = {
 }
 
 
+# An earthquake morning: reports and check-ins come about equally often; supply
+# requests, a site's considered ask of HQ, are six submissions in a hundred.
 @submission_kind("shelter_report", form_verbs=("report_save", "report_pick"),
-                 journal_table="reports")
+                 journal_table="reports", weight=47)
 def shelter_report(rng: random.Random, user: User, site: SiteRow, submission_id: str,
                    invalid: bool, previous: dict | None) -> tuple[str, dict]:
     """A shelter status report in the first hour after an earthquake.
@@ -249,7 +255,8 @@ CHECKIN_MISTAKES = ("arrival_not_a_time", "need_help_without_note", "note_too_lo
                     "unknown_choice")
 
 
-@submission_kind("staff_checkin", form_verbs=("checkin_save",), journal_table="checkins")
+@submission_kind("staff_checkin", form_verbs=("checkin_save",), journal_table="checkins",
+                 weight=47)
 def staff_checkin(rng: random.Random, user: User, site: SiteRow, submission_id: str,
                   invalid: bool, previous: dict | None) -> tuple[str, dict]:
     """A member of staff telling HQ whether they are safe and when they can be at work."""
@@ -281,6 +288,71 @@ def staff_checkin(rng: random.Random, user: User, site: SiteRow, submission_id: 
         else:
             data["availability"] = "maybe"
     return "checkin_save", data
+
+
+# --- supply requests ---------------------------------------------------------------------
+
+# (Japanese item and counter, English item and unit, how many per 100 evacuees): what a
+# shelter asks HQ for on its first day, written as the form's placeholder shows.
+REQUEST_ITEMS = (
+    ("飲料水（2L）", "本", "water (2 L)", " bottles", 60),
+    ("毛布", "枚", "blankets", "", 40),
+    ("アルファ米", "食", "instant rice", " meals", 150),
+    ("紙おむつ Mサイズ", "パック", "diapers size M", " packs", 3),
+    ("粉ミルク", "缶", "baby formula", " cans", 2),
+    ("簡易トイレ", "基", "portable toilets", "", 2),
+    ("生理用品", "パック", "sanitary pads", " packs", 4),
+    ("段ボールベッド", "台", "cardboard beds", "", 10),
+    ("マスク", "箱", "face masks", " boxes", 2),
+    ("乾電池（単3）", "本", "AA batteries", "", 20),
+)
+REQUEST_NOTES_JA = ("高齢者が多いため、やわらかい食事を希望します", "夜間は裏門から搬入してください",
+                    "フォークリフトがないため手降ろしになります")
+REQUEST_NOTES_EN = ("Many elderly evacuees: soft food if possible",
+                    "Please deliver to the rear gate after dark")
+# The request form's limit on items (its maxLength and the bot's own check).
+MAX_ITEMS_LENGTH = 1000
+REQUEST_MISTAKES = ("items_blank", "items_too_long", "unknown_priority", "unknown_site")
+
+
+@submission_kind("supply_request", form_verbs=("request_save",),
+                 journal_table="supply_requests", weight=6)
+def supply_request(rng: random.Random, user: User, site: SiteRow, submission_id: str,
+                   invalid: bool, previous: dict | None) -> tuple[str, dict]:
+    """A shelter asking HQ for supplies: one to three items with quantities for its size."""
+    evacuees = (site.capacity or 300) * rng.uniform(0.3, 0.9)
+    lines = []
+    for ja, counter, en, unit, per_hundred in rng.sample(REQUEST_ITEMS, rng.randint(1, 3)):
+        amount = max(1, round(evacuees * per_hundred / 100))
+        if amount >= 50:
+            amount = round(amount, -1)
+        if user.lang == "ja":
+            lines.append(f"{ja}{'' if ja.endswith('）') else ' '}{amount}{counter}")
+        else:
+            lines.append(f"{en} {amount}{unit}")
+    items = ("、" if user.lang == "ja" else ", ").join(lines)
+    if rng.random() < 0.2:
+        items += "\n" + rng.choice(REQUEST_NOTES_JA if user.lang == "ja" else REQUEST_NOTES_EN)
+    data = {
+        "submission_id": submission_id,
+        "lang": user.lang,
+        "site_id": site.id,
+        "items": items,
+        "priority": rng.choices(("urgent", "normal"), (30, 70))[0],
+    }
+    if invalid:
+        mistake = rng.choice(REQUEST_MISTAKES)
+        if mistake == "items_blank":
+            # Spaces and line breaks pass the card's own required check, not the bot's.
+            data["items"] = " \n "
+        elif mistake == "items_too_long":
+            # A whole inventory pasted from a spreadsheet, on a client that ignores maxLength.
+            data["items"] = "\n".join([items] * (MAX_ITEMS_LENGTH // len(items) + 1))
+        elif mistake == "unknown_priority":
+            data["priority"] = "high"
+        else:
+            data["site_id"] = "S9999"
+    return "request_save", data
 
 
 # --- HQ channels -------------------------------------------------------------------------

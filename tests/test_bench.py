@@ -8,6 +8,7 @@ never asserted here.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,7 +20,18 @@ from bench.load import Plan
 from bench.registry import read_sites, write_registry
 from bench.run import check_journal
 from bench.submissions import KINDS, make_users
+from bot.model import Rejection, parse_shelter_report
+from bot.sites import load_registry
+from bot.staff import parse_check_in
+from bot.supplies import parse_supply_request
 from tests.conftest import RunningBot, serve
+
+# The product's own parser for each submission kind the generator sends.
+PARSERS = {
+    "shelter_report": parse_shelter_report,
+    "staff_checkin": lambda values, sites: parse_check_in(values),
+    "supply_request": parse_supply_request,
+}
 
 
 @pytest.fixture
@@ -125,3 +137,49 @@ def test_a_sites_next_report_changes_its_previous_one_a_little_and_reproducibly(
         for before, after in zip(sent, sent[1:])
     )
     assert crossings < 20
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_each_kind_sends_what_the_product_accepts_and_invalid_what_it_rejects(registry, name):
+    sites = load_registry(registry).sites
+    users = make_users(40, read_sites(registry), seed=2)
+    plan = Plan([KINDS[name]], "http://127.0.0.1:1/", seed=4)
+
+    for number in range(400):
+        invalid = number % 4 == 0
+        action = plan.submission(users[number % len(users)], invalid=invalid)
+        values = action.body["value"]["action"]["data"]
+        parsed = PARSERS[name](values, sites)
+        assert isinstance(parsed, Rejection) == invalid, (values, parsed)
+
+
+def test_supply_requests_are_a_few_in_a_hundred_and_written_in_the_users_language(registry):
+    sites = read_sites(registry)
+    users = make_users(200, sites, seed=1)
+    plan = Plan(list(KINDS.values()), "http://127.0.0.1:1/", seed=6)
+
+    actions = [plan.submission(user) for user in users * 10]
+    requests = [a for a in actions if a.kind.name == "supply_request"]
+    assert 0.04 < len(requests) / len(actions) < 0.09
+    for action in requests:
+        data = action.body["value"]["action"]["data"]
+        japanese = any("\u3000" <= char <= "\u9fff" for char in data["items"])
+        assert japanese == (data["lang"] == "ja")
+    priorities = Counter(a.body["value"]["action"]["data"]["priority"] for a in requests)
+    assert priorities["normal"] > priorities["urgent"] > 0
+
+
+async def test_supply_requests_are_judged_by_the_bots_real_answers_and_journaled(
+    bench_bot, connector, registry, settings
+):
+    result = await run_load(bench_bot.url, connector.url, registry, "--kinds", "supply_request",
+                            "--mode", "closed", "--users", "20", "--duration", "2")
+
+    assert result["errors"] == {}
+    assert result["expected_rejections"] > 0
+    assert result["submissions"]["supply_request"]["accepted"]
+
+    journal = check_journal(settings.database, result["submissions"])
+    assert journal["rows"] == journal["accepted"] == accepted_count(result)
+    assert journal["valid"] == journal["accepted"]
+    assert journal["lost"] == 0
