@@ -117,6 +117,10 @@ class Alerts:
         self.joined = 0
         self._waiting: dict[str, list[RecordedReport]] = {}
         self._waiting_staff: dict[str, list[RecordedCheckIn]] = {}
+        # The last submission judged for each site and person: what the next one is
+        # compared with, without asking the journal for it each time.
+        self._judged: dict[str, RecordedReport] = {}
+        self._judged_staff: dict[str, RecordedCheckIn] = {}
         self._deliveries: dict[str, _Delivery] = {}
         self._next_post: dict[str, datetime] = {}
         # The alert post each board conversation has waiting, if any, by delivery key.
@@ -135,7 +139,10 @@ class Alerts:
         records = sorted(self._waiting.pop(site_id, []), key=lambda record: record.id)
         if not records:
             return
-        previous = await self.journal.report_before(site_id, records[0].id)
+        previous = _last_before(self._judged, site_id, records)
+        if previous is None:
+            previous = await self.journal.report_before(site_id, records[0].id)
+        _keep_last(self._judged, site_id, records)
         before = previous.report if previous else None
         found: dict[Change, None] = {}
         for record in records:
@@ -177,7 +184,10 @@ class Alerts:
         records = sorted(self._waiting_staff.pop(user_id, []), key=lambda record: record.id)
         if not records:
             return
-        previous = await self.journal.check_in_before(user_id, records[0].id)
+        previous = _last_before(self._judged_staff, user_id, records)
+        if previous is None:
+            previous = await self.journal.check_in_before(user_id, records[0].id)
+        _keep_last(self._judged_staff, user_id, records)
         before = previous.check_in if previous else None
         asked = False
         for record in records:
@@ -309,3 +319,19 @@ class Alerts:
             "retries": self.retries,
             "failures": self.failures,
         }
+
+
+def _last_before(judged: dict, key: str, records: list):
+    """Return the submission judged last for `key` if it is the one just before `records`.
+
+    Every submission reaches the listeners in journal order, so the last one judged is
+    the one before the next group, unless it came from another run (then it is unknown).
+    """
+    last = judged.get(key)
+    return last if last is not None and last.id < records[0].id else None
+
+
+def _keep_last(judged: dict, key: str, records: list) -> None:
+    last = judged.get(key)
+    if last is None or last.id < records[-1].id:
+        judged[key] = records[-1]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from datetime import timedelta
 
+from bot.errors import JournalError
 from bot.model import Reporter
 from bot.settings import SAMPLE_SITES
 from bot.sites import load_registry
@@ -54,5 +57,68 @@ async def test_a_chosen_language_is_kept_across_a_restart(tmp_path):
     reopened = SqliteJournal(tmp_path / "journal.sqlite3")
     try:
         assert await reopened.language_of("29:staff") == "en"
+    finally:
+        await reopened.close()
+
+
+async def test_submissions_arriving_together_share_commits_and_all_land(tmp_path):
+    sites = list(load_registry(SAMPLE_SITES))
+    journal = SqliteJournal(tmp_path / "journal.sqlite3")
+    commits = []
+    journal._db.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    try:
+        appended = await asyncio.gather(*(
+            append(journal, f"s{n}", sites[n % len(sites)], n, n) for n in range(200)
+        ))
+        assert await journal.report_count() == 200
+    finally:
+        await journal.close()
+
+    assert [a.duplicate for a in appended] == [False] * 200
+    assert sorted(a.record.id for a in appended) == list(range(1, 201))
+    # One commit for the first, then one for each group that queued meanwhile.
+    assert len(commits) <= 10
+
+
+async def test_a_failing_submission_leaves_the_rest_of_its_group_written(tmp_path, monkeypatch):
+    sites = list(load_registry(SAMPLE_SITES))
+    journal = SqliteJournal(tmp_path / "journal.sqlite3")
+    enqueue = SqliteJournal._enqueue
+
+    def failing_for_the_third_site(db, list_name, item_key, record, stamp):
+        if record.report.site_id == sites[2].id:
+            raise sqlite3.OperationalError("disk I/O error")
+        enqueue(db, list_name, item_key, record, stamp)
+
+    monkeypatch.setattr(SqliteJournal, "_enqueue", staticmethod(failing_for_the_third_site))
+    try:
+        outcomes = await asyncio.gather(
+            *(append(journal, f"s{n}", sites[n], n, n) for n in range(5)),
+            return_exceptions=True,
+        )
+        pending = await journal.outbox_pending(100)
+        latest = await journal.latest_reports()
+    finally:
+        await journal.close()
+
+    assert isinstance(outcomes[2], JournalError)
+    assert all(not isinstance(outcome, Exception) for i, outcome in enumerate(outcomes) if i != 2)
+    # The failed report left nothing behind, neither its row nor half of its outbox rows.
+    assert set(latest) == {sites[n].id for n in (0, 1, 3, 4)}
+    assert {e.item_key for e in pending if e.list_name == "sites"} == set(latest)
+    assert len(pending) == 8
+
+
+async def test_closing_waits_for_submissions_already_queued(tmp_path):
+    site = list(load_registry(SAMPLE_SITES))[0]
+    journal = SqliteJournal(tmp_path / "journal.sqlite3")
+    writes = [asyncio.ensure_future(append(journal, f"s{n}", site, n, n)) for n in range(50)]
+    await asyncio.sleep(0)  # every write is queued or out, none answered yet
+    await journal.close()
+    await asyncio.gather(*writes)
+
+    reopened = SqliteJournal(tmp_path / "journal.sqlite3")
+    try:
+        assert await reopened.report_count() == 50
     finally:
         await reopened.close()

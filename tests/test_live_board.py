@@ -313,6 +313,26 @@ async def test_critical_change_alerts_hq_once_not_once_per_report(start_bot, con
     assert len(alerts_in_hq(connector)) == 1
 
 
+async def test_after_a_restart_a_report_is_judged_against_the_one_before_it(start_bot, connector):
+    bot = await start_bot()
+    await register_board(bot)
+    await report(bot, SATO, "S001", supply_water="out")
+    await bot.advance(INTERVAL)
+    assert len(alerts_in_hq(connector)) == 1
+
+    await bot.restart()
+    await report(bot, SATO, "S001", supply_water="out", evacuees="140", households="50")
+    await bot.advance(INTERVAL)
+    assert len(alerts_in_hq(connector)) == 1  # still out: nothing new to tell
+
+    await report(bot, SMITH, "S001", supply_water="ok", evacuees="140", households="50")
+    await report(bot, SMITH, "S001", supply_water="out", evacuees="145", households="50")
+    await bot.advance(INTERVAL)
+    await report(bot, SMITH, "S001", supply_water="out", evacuees="150", households="50")
+    await bot.advance(INTERVAL)
+    assert len(alerts_in_hq(connector)) == 2  # out again after a refill, once
+
+
 async def test_alerts_are_grouped_per_site_and_open_the_report(start_bot, connector):
     bot = await start_bot()
     await register_board(bot)

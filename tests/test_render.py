@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+import json
+from datetime import timedelta
 
 from bot.cards import render
 from bot.cards.render import CARDS_DIR, _fill
 from bot.locales import format_age, strings
-from datetime import timedelta
 
 
 def fill(node, data):
@@ -31,6 +33,22 @@ def test_data_repeats_with_item_then_root_scope():
 def test_when_keeps_or_drops_an_element():
     template = [{"$when": "${yes}", "k": 1}, {"$when": "${no}", "k": 2}, {"$when": "${!no}", "k": 3}]
     assert fill(template, {"yes": [1], "no": ""}) == [{"k": 1}, {"k": 3}]
+
+
+def test_a_rendered_card_shares_nothing_with_its_template(tmp_path, monkeypatch):
+    template = {"body": [{"type": "TextBlock", "text": "${label}", "items": [{"k": 1}]}]}
+    (tmp_path / "shared.json").write_text(json.dumps(template), encoding="utf-8")
+    templates = importlib.import_module("bot.cards.render")  # the package names a function so
+    monkeypatch.setattr(templates, "CARDS_DIR", tmp_path)
+    templates.load_template.cache_clear()
+    try:
+        first = templates.render("shared", "en", {"label": "a"})
+        first["body"][0]["items"][0]["k"] = 99
+        first["body"].append({"type": "Image"})
+        second = templates.render("shared", "en", {"label": "b"})
+    finally:
+        templates.load_template.cache_clear()
+    assert second == {"body": [{"type": "TextBlock", "text": "b", "items": [{"k": 1}]}]}
 
 
 def test_templates_are_read_relative_to_the_package(tmp_path, monkeypatch):

@@ -16,7 +16,6 @@ Anything more (formatting, sorting, choosing) is done in Python before rendering
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from functools import lru_cache
@@ -50,7 +49,8 @@ def render(name: str, lang: str, data: Mapping[str, Any] | None = None) -> dict:
         The Adaptive Card as a dict, ready to attach or return from an invoke.
     """
     root = {"t": strings(lang), "lang": lang, **(data or {})}
-    return _fill(copy.deepcopy(load_template(name)), (root,))
+    # _fill builds every list and dict anew, so the cached template is never shared.
+    return _fill(load_template(name), (root,))
 
 
 def attachment(card: dict) -> dict:

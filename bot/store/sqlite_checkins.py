@@ -50,61 +50,54 @@ class CheckInTables:
         received_at: datetime,
         arrival_at: datetime | None,
     ) -> AppendedCheckIn:
-        return await self._run(
+        return await self._submit(
             self._append_check_in, submission_id, check_in, reporter, received_at, arrival_at
         )
 
     def _append_check_in(self, submission_id, check_in, reporter, received_at, arrival_at):
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            existing = db.execute(
-                f"SELECT {CHECKIN_COLUMNS} FROM checkins WHERE submission_id = ?",
-                (submission_id,),
-            ).fetchone()
-            if existing:
-                db.execute("COMMIT")
-                return AppendedCheckIn(_check_in(existing), duplicate=True)
+        existing = db.execute(
+            f"SELECT {CHECKIN_COLUMNS} FROM checkins WHERE submission_id = ?",
+            (submission_id,),
+        ).fetchone()
+        if existing:
+            return AppendedCheckIn(_check_in(existing), duplicate=True)
 
-            stamp = db_stamp(received_at)
-            cursor = db.execute(
-                f"INSERT INTO checkins ({CHECKIN_COLUMNS}) "
-                "VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    submission_id,
-                    stamp,
-                    reporter.user_id,
-                    reporter.aad_object_id,
-                    reporter.name,
-                    check_in.safety.value,
-                    check_in.whereabouts.value,
-                    check_in.availability.value,
-                    check_in.arrival,
-                    db_stamp(arrival_at) if arrival_at else None,
-                    check_in.note,
-                ),
-            )
-            record = RecordedCheckIn(
-                id=cursor.lastrowid,
-                submission_id=submission_id,
-                check_in=check_in,
-                reporter=reporter,
-                received_at=received_at.astimezone(timezone.utc),
-            )
-            # One item per person in the Check-ins list: their latest state.
-            db.execute(
-                "INSERT INTO outbox (list_name, item_key, fields, enqueued_at) VALUES (?, ?, ?, ?)",
-                (
-                    "checkins",
-                    f"staff-{reporter.aad_object_id or reporter.user_id}",
-                    json.dumps(check_in_fields(record, arrival_at), ensure_ascii=False),
-                    stamp,
-                ),
-            )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+        stamp = db_stamp(received_at)
+        cursor = db.execute(
+            f"INSERT INTO checkins ({CHECKIN_COLUMNS}) "
+            "VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                submission_id,
+                stamp,
+                reporter.user_id,
+                reporter.aad_object_id,
+                reporter.name,
+                check_in.safety.value,
+                check_in.whereabouts.value,
+                check_in.availability.value,
+                check_in.arrival,
+                db_stamp(arrival_at) if arrival_at else None,
+                check_in.note,
+            ),
+        )
+        record = RecordedCheckIn(
+            id=cursor.lastrowid,
+            submission_id=submission_id,
+            check_in=check_in,
+            reporter=reporter,
+            received_at=received_at.astimezone(timezone.utc),
+        )
+        # One item per person in the Check-ins list: their latest state.
+        db.execute(
+            "INSERT INTO outbox (list_name, item_key, fields, enqueued_at) VALUES (?, ?, ?, ?)",
+            (
+                "checkins",
+                f"staff-{reporter.aad_object_id or reporter.user_id}",
+                json.dumps(check_in_fields(record, arrival_at), ensure_ascii=False),
+                stamp,
+            ),
+        )
         return AppendedCheckIn(record, duplicate=False)
 
     async def latest_check_ins(self) -> list[RecordedCheckIn]:

@@ -70,48 +70,41 @@ class RequestTables:
     async def append_request(
         self, submission_id: str, request: SupplyRequest, requester: Reporter, at: datetime
     ) -> AppendedRequest:
-        return await self._run(self._append_request, submission_id, request, requester, at)
+        return await self._submit(self._append_request, submission_id, request, requester, at)
 
     def _append_request(self, submission_id, request, requester, at) -> AppendedRequest:
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            existing = db.execute(
-                f"SELECT {REQUEST_COLUMNS} FROM supply_requests WHERE submission_id = ?",
-                (submission_id,),
-            ).fetchone()
-            if existing:
-                db.execute("COMMIT")
-                return AppendedRequest(_request(existing), duplicate=True)
+        existing = db.execute(
+            f"SELECT {REQUEST_COLUMNS} FROM supply_requests WHERE submission_id = ?",
+            (submission_id,),
+        ).fetchone()
+        if existing:
+            return AppendedRequest(_request(existing), duplicate=True)
 
-            stamp = db_stamp(at)
-            cursor = db.execute(
-                f"INSERT INTO supply_requests ({REQUEST_COLUMNS}) "
-                "VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')",
-                (
-                    submission_id,
-                    request.site_id,
-                    stamp,
-                    requester.user_id,
-                    requester.aad_object_id,
-                    requester.name,
-                    request.items,
-                    request.priority.value,
-                    RequestState.REQUESTED.value,
-                    stamp,
-                    requester.name,
-                ),
-            )
-            request_id = cursor.lastrowid
-            _insert_event(
-                db, request_id, f"created-{submission_id}", RequestState.REQUESTED,
-                requester, stamp, "", "teams",
-            )
-            record = _saved(db, request_id, stamp)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+        stamp = db_stamp(at)
+        cursor = db.execute(
+            f"INSERT INTO supply_requests ({REQUEST_COLUMNS}) "
+            "VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')",
+            (
+                submission_id,
+                request.site_id,
+                stamp,
+                requester.user_id,
+                requester.aad_object_id,
+                requester.name,
+                request.items,
+                request.priority.value,
+                RequestState.REQUESTED.value,
+                stamp,
+                requester.name,
+            ),
+        )
+        request_id = cursor.lastrowid
+        _insert_event(
+            db, request_id, f"created-{submission_id}", RequestState.REQUESTED,
+            requester, stamp, "", "teams",
+        )
+        record = _saved(db, request_id, stamp)
         return AppendedRequest(record, duplicate=False)
 
     async def move_request(
