@@ -8,10 +8,12 @@ from __future__ import annotations
 import logging
 from types import SimpleNamespace
 
+from botbuilder.core import MessageFactory
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
+from botbuilder.schema import Activity, Attachment
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
     AuthenticationConstants,
@@ -19,8 +21,10 @@ from botframework.connector.auth import (
     ConnectorFactory,
     UserTokenClient,
 )
+from msrest.serialization import Model
 from msrest.universal_http.requests import ClientRetryPolicy
 
+from bot.cards import CARD_CONTENT_TYPE
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,6 +45,35 @@ def speed_up_connector_clients() -> None:
     """
     if not isinstance(ClientRetryPolicy.safe_codes, frozenset):
         ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)
+
+
+def card_activity(card: dict) -> Activity:
+    """Return a message carrying the Adaptive Card `card`, to post or to update in place."""
+    return MessageFactory.attachment(
+        Attachment(content_type=CARD_CONTENT_TYPE, content=_CardAsRendered(card))
+    )
+
+
+class _CardAsRendered(Model):
+    """A rendered card that the SDK sends as it is.
+
+    NOTE: botbuilder deep-copies every outgoing activity, and msrest walks an attachment's
+    content node by node, once to check it against the model and once to serialise it:
+    about 20 ms of CPU for a 30 KB board card (0.2 ms with this wrapper), which made typed
+    commands and board updates the costliest activities of all. As an msrest Model whose
+    only attribute is `additional_properties`, the card goes into the request body as the
+    dict it is, and the copy keeps the same card; the JSON sent is the same. Cards are
+    never changed after they are rendered.
+    """
+
+    _attribute_map = {"additional_properties": {"key": "", "type": "{object}"}}
+
+    def __init__(self, card: dict):
+        super().__init__()
+        self.additional_properties = card
+
+    def __deepcopy__(self, memo: dict) -> _CardAsRendered:
+        return self
 
 
 class KeptClientsAuthentication(ConfigurationBotFrameworkAuthentication):

@@ -14,10 +14,10 @@ import random
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
-from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.schema import Activity, Attachment, ConversationReference
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity, ConversationReference
 
-from bot.cards import CARD_CONTENT_TYPE
+from bot.adapter import card_activity
 from bot.errors import BcpError
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ class Messenger:
         """
 
         async def send(turn_context: TurnContext) -> str:
-            activity = _card_activity(card)
+            activity = card_activity(card)
             activity.summary = summary or None
             response = await turn_context.send_activity(activity)
             return response.id if response is not None else ""
@@ -112,7 +112,7 @@ class Messenger:
         """Replace message `activity_id` with `card`."""
 
         async def send(turn_context: TurnContext) -> None:
-            activity = _card_activity(card)
+            activity = card_activity(card)
             activity.id = activity_id
             await turn_context.update_activity(activity)
 
@@ -141,10 +141,6 @@ class Messenger:
         if "error" in outcome:
             raise _classify(outcome["error"]) from outcome["error"]
         return outcome.get("value")
-
-
-def _card_activity(card: dict) -> Activity:
-    return MessageFactory.attachment(Attachment(content_type=CARD_CONTENT_TYPE, content=card))
 
 
 def _take_over_retries(turn_context: TurnContext, adapter) -> None:

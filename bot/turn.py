@@ -10,9 +10,10 @@ import unicodedata
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
-from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
+from bot.adapter import card_activity
 from bot.cards import CARD_CONTENT_TYPE
 from bot.locales import LANGUAGES, language_of_locale
 from bot.model import Reporter
@@ -78,9 +79,7 @@ def card_response(card: dict) -> InvokeResponse:
 
 
 async def send_card(turn_context: TurnContext, card: dict) -> None:
-    await turn_context.send_activity(
-        MessageFactory.attachment(Attachment(content_type=CARD_CONTENT_TYPE, content=card))
-    )
+    await turn_context.send_activity(card_activity(card))
 
 
 def verb_of(activity: Activity) -> str:

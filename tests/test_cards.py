@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
+import adaptive_cards
 import pytest
+from botbuilder.core import MessageFactory
+from botbuilder.schema import Attachment
+from botframework.connector.aio import ConnectorClient
+from botframework.connector.auth import MicrosoftAppCredentials
 from jsonschema import Draft6Validator
 
-import adaptive_cards
-from bot.cards import template_names
+from bot.adapter import card_activity
+from bot.cards import CARD_CONTENT_TYPE, render, template_names
 from tests.support.samples import sample_cards
 
 SCHEMA = json.loads(
@@ -82,3 +88,14 @@ def test_japanese_cards_carry_no_english_labels(name):
     # Texts that are the same in both are data (names, numbers), never UI words.
     shared = {t for t in english_texts & japanese_texts if any(c.isalpha() and c.isascii() for c in t)}
     assert not {t for t in shared if " " in t and len(t) > 12}, shared
+
+
+def test_cards_reach_teams_exactly_as_rendered_through_the_sdk():
+    anonymous = MicrosoftAppCredentials("", "")
+    serializer = ConnectorClient(anonymous, base_url="http://127.0.0.1")._serialize
+    card = render("help", "ja")
+    plain = MessageFactory.attachment(Attachment(content_type=CARD_CONTENT_TYPE, content=card))
+    sent = copy.deepcopy(card_activity(card))
+
+    assert serializer.body(sent, "Activity") == serializer.body(plain, "Activity")
+    assert sent.attachments[0].content.additional_properties is card  # the copy kept it
