@@ -11,7 +11,8 @@ from bot.model import Reporter
 from bot.settings import SAMPLE_SITES
 from bot.sites import load_registry
 from bot.store.sqlite import SqliteJournal
-from tests.support.samples import NOW, sample_report
+from bot.supplies import RequestState
+from tests.support.samples import NOW, sample_check_ins, sample_report, sample_requests
 
 REPORTER = Reporter(user_id="29:staff", aad_object_id="aad-staff", name="佐藤 花子")
 
@@ -120,5 +121,61 @@ async def test_closing_waits_for_submissions_already_queued(tmp_path):
     reopened = SqliteJournal(tmp_path / "journal.sqlite3")
     try:
         assert await reopened.report_count() == 50
+    finally:
+        await reopened.close()
+
+
+async def test_latest_check_ins_follow_every_append_after_the_first_read(tmp_path):
+    first, second, third = (record.check_in for record in sample_check_ins(3))
+    sato, suzuki = REPORTER, Reporter("29:suzuki", "aad-suzuki", "鈴木 一郎")
+    journal = SqliteJournal(tmp_path / "journal.sqlite3")
+    try:
+        await journal.append_check_in("c1", first, sato, NOW, None)
+        assert [r.submission_id for r in await journal.latest_check_ins()] == ["c1"]
+
+        await journal.append_check_in("c2", second, suzuki, NOW, None)
+        await journal.append_check_in("c3", third, sato, NOW, None)
+        await journal.append_check_in("c2", second, suzuki, NOW, None)  # a retry
+        latest = await journal.latest_check_ins()
+    finally:
+        await journal.close()
+
+    assert [(r.submission_id, r.check_in) for r in latest] == [("c2", second), ("c3", third)]
+    reopened = SqliteJournal(tmp_path / "journal.sqlite3")
+    try:
+        assert await reopened.latest_check_ins() == latest
+    finally:
+        await reopened.close()
+
+
+async def test_open_requests_follow_every_request_and_move_after_the_first_read(tmp_path):
+    sites = list(load_registry(SAMPLE_SITES))
+    one, two, three = (record.request for record in sample_requests(sites, 3))
+    hq = Reporter("29:hq", "aad-hq", "本部 中村")
+    journal = SqliteJournal(tmp_path / "journal.sqlite3")
+    try:
+        first = (await journal.append_request("r1", one, REPORTER, NOW)).record
+        assert [r.id for r in await journal.open_requests()] == [first.id]
+
+        second = (await journal.append_request("r2", two, REPORTER, NOW)).record
+        third = (await journal.append_request("r3", three, REPORTER, NOW)).record
+        await journal.move_request(
+            second.id, RequestState.APPROVED, hq, NOW, hq=True, event_key="approve-2"
+        )
+        await journal.move_request(
+            first.id, RequestState.CANCELLED, hq, NOW, hq=True, event_key="cancel-1"
+        )
+        await journal.note_request(third.id, "15時着", hq, NOW, hq=True, event_key="note-3")
+        still_open = await journal.open_requests()
+    finally:
+        await journal.close()
+
+    assert [(r.id, r.state, r.note) for r in still_open] == [
+        (second.id, RequestState.APPROVED, ""),
+        (third.id, RequestState.REQUESTED, "15時着"),
+    ]
+    reopened = SqliteJournal(tmp_path / "journal.sqlite3")
+    try:
+        assert await reopened.open_requests() == still_open
     finally:
         await reopened.close()

@@ -105,6 +105,8 @@ class SqliteJournal(ConversationTables, CheckInTables, GraphTables, RequestTable
         # every live board update; once read they are kept, each new report replacing its
         # site's (reports are only ever appended).
         self._latest: dict[str, RecordedReport] | None = None
+        self._check_ins_kept = None  # see CheckInTables
+        self._open_kept = None  # see RequestTables
         # Submissions waiting for the next group commit, and whether a group is out.
         self._queued: list[tuple[Callable, tuple, asyncio.Future]] = []
         self._committing = False

@@ -40,7 +40,14 @@ CHECKIN_COLUMNS = (
 
 
 class CheckInTables:
-    """Staff check-ins for SqliteJournal."""
+    """Staff check-ins for SqliteJournal.
+
+    Every board needs each person's latest check-in; once read they are kept in
+    `_check_ins_kept` (by person, oldest first), each new check-in replacing its
+    person's, so a board costs no scan of every check-in ever made.
+    """
+
+    _check_ins_kept: dict[str, RecordedCheckIn] | None
 
     async def append_check_in(
         self,
@@ -50,9 +57,17 @@ class CheckInTables:
         received_at: datetime,
         arrival_at: datetime | None,
     ) -> AppendedCheckIn:
-        return await self._submit(
+        appended = await self._submit(
             self._append_check_in, submission_id, check_in, reporter, received_at, arrival_at
         )
+        kept = self._check_ins_kept
+        if kept is not None and not appended.duplicate:
+            person = appended.record.reporter.user_id
+            current = kept.get(person)
+            if current is None or current.id < appended.record.id:
+                kept.pop(person, None)
+                kept[person] = appended.record
+        return appended
 
     def _append_check_in(self, submission_id, check_in, reporter, received_at, arrival_at):
         db = self._db
@@ -101,13 +116,16 @@ class CheckInTables:
         return AppendedCheckIn(record, duplicate=False)
 
     async def latest_check_ins(self) -> list[RecordedCheckIn]:
-        rows = await self._run(
-            self._query,
-            f"SELECT {CHECKIN_COLUMNS} FROM checkins WHERE id IN "
-            "(SELECT MAX(id) FROM checkins GROUP BY reporter_id) ORDER BY id",
-            (),
-        )
-        return [_check_in(row) for row in rows]
+        if self._check_ins_kept is None:
+            rows = await self._run(
+                self._query,
+                f"SELECT {CHECKIN_COLUMNS} FROM checkins WHERE id IN "
+                "(SELECT MAX(id) FROM checkins GROUP BY reporter_id) ORDER BY id",
+                (),
+            )
+            # As with reports: an append is either in these rows or updates them later.
+            self._check_ins_kept = {row[3]: _check_in(row) for row in rows}
+        return list(self._check_ins_kept.values())
 
     async def latest_check_in_of(self, user_id: str) -> RecordedCheckIn | None:
         rows = await self._run(

@@ -65,12 +65,32 @@ EVENT_COLUMNS = "request_id, state, at, actor_id, actor_aad, actor_name, note, s
 
 
 class RequestTables:
-    """Supply requests and their events for SqliteJournal."""
+    """Supply requests and their events for SqliteJournal.
+
+    Every board needs the open requests; once read they are kept in `_open_kept` (by
+    id), and every append, move and note brings them up to date.
+    """
+
+    _open_kept: dict[int, RecordedRequest] | None
+
+    def _keep_open(self, record: RecordedRequest | None) -> None:
+        kept = self._open_kept
+        if kept is None or record is None:
+            return
+        if record.open:
+            kept[record.id] = record
+        else:
+            kept.pop(record.id, None)
 
     async def append_request(
         self, submission_id: str, request: SupplyRequest, requester: Reporter, at: datetime
     ) -> AppendedRequest:
-        return await self._submit(self._append_request, submission_id, request, requester, at)
+        appended = await self._submit(
+            self._append_request, submission_id, request, requester, at
+        )
+        if not appended.duplicate:
+            self._keep_open(appended.record)
+        return appended
 
     def _append_request(self, submission_id, request, requester, at) -> AppendedRequest:
         db = self._db
@@ -119,9 +139,11 @@ class RequestTables:
         note: str = "",
         source: str = "teams",
     ) -> MovedRequest:
-        return await self._run(
+        moved = await self._run(
             self._move_request, request_id, target, actor, at, hq, event_key, note, source
         )
+        self._keep_open(moved.record)
+        return moved
 
     def _move_request(self, request_id, target, actor, at, hq, event_key, note, source):
         db = self._db
@@ -159,9 +181,11 @@ class RequestTables:
         event_key: str,
         source: str = "lists",
     ) -> MovedRequest:
-        return await self._run(
+        noted = await self._run(
             self._note_request, request_id, note, actor, at, hq, event_key, source
         )
+        self._keep_open(noted.record)
+        return noted
 
     def _note_request(self, request_id, note, actor, at, hq, event_key, source):
         db = self._db
@@ -218,13 +242,16 @@ class RequestTables:
         return _request(rows[0]) if rows else None
 
     async def open_requests(self) -> list[RecordedRequest]:
-        rows = await self._run(
-            self._query,
-            f"SELECT {REQUEST_COLUMNS} FROM supply_requests "
-            "WHERE state IN ('requested', 'approved', 'dispatched') ORDER BY id",
-            (),
-        )
-        return [_request(row) for row in rows]
+        if self._open_kept is None:
+            rows = await self._run(
+                self._query,
+                f"SELECT {REQUEST_COLUMNS} FROM supply_requests "
+                "WHERE state IN ('requested', 'approved', 'dispatched') ORDER BY id",
+                (),
+            )
+            # As with reports: a change is either in these rows or updates them later.
+            self._open_kept = {row[0]: _request(row) for row in rows}
+        return sorted(self._open_kept.values(), key=lambda record: record.id)
 
     async def request_events(self, request_id: int) -> list[RequestEvent]:
         rows = await self._run(
