@@ -20,6 +20,7 @@ import importlib.util
 import pkgutil
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,12 +111,22 @@ class GraphSide:
         item_writes = [r for r in server.writes() if "/items" in r.path]
         items = sum(len(graph_list.items) for lists in server.state.sites.values()
                     for graph_list in lists)
+        # A write "changed an item" when it created one or changed one of its fields; any
+        # other attempt (throttled, failed, refused, or landing with nothing new) is waste.
+        landed, unchanged = server.state.item_writes_landed, server.state.item_writes_unchanged
+        changed = landed - unchanged
         return {
             "requests": len(flat),
             "requests_per_report": len(flat) / accepted if accepted else None,
             "item_writes": len(item_writes),
+            "item_writes_landed": landed,
+            "item_writes_unchanged": unchanged,
+            "item_writes_not_landed": dict(Counter(
+                str(r.status or r.fault or "no answer") for r in item_writes
+                if not 200 <= r.status < 300
+            )),
             "items": items,
-            "writes_per_item": len(item_writes) / items if items else None,
+            "writes_per_item": len(item_writes) / changed if changed else None,
             "faults": dict(server.faults.injected),
             "converged_after": converged_after,
             "wait_limit": limit,

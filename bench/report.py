@@ -75,9 +75,12 @@ ROWS = (
     ("CPU: target / load / runner (% of a core)", lambda r: _cpu_share(r), None),
     ("Target CPU per activity (ms)", lambda r: _cpu_per_activity(r), "{:,.2f}"),
     ("Board updates per HQ conversation", lambda r: _board(r), None),
-    ("Alert posts per HQ conversation", lambda r: _alert_posts(r), None),
+    ("Alert posts per HQ conversation (new requests included)", lambda r: _alert_posts(r),
+     None),
     ("Graph requests per accepted report", lambda r: _graph(r, "requests_per_report"), None),
     ("Graph writes per changed item", lambda r: _graph(r, "writes_per_item"), None),
+    ("Graph item writes: landed / changed nothing / not landed", lambda r: _graph_writes(r),
+     None),
     ("Lists converged after", lambda r: _graph(r, "converged_after"), None),
     ("Graph drain (share of unit budget)", lambda r: _graph(r, "drain_share"), None),
 )
@@ -205,6 +208,16 @@ def _graph(run: dict, key: str) -> str | None:
     if key == "drain_share":
         return "-" if value is None else f"{value:.0%}"
     return "-" if value is None else f"{value:.2f}"
+
+
+def _graph_writes(run: dict) -> str | None:
+    graph = run.get("graph")
+    if not graph or "status" in graph or "item_writes_landed" not in graph:
+        return None
+    failed = graph["item_writes_not_landed"]
+    by_status = ", ".join(f"{count:,} × {status}" for status, count in sorted(failed.items()))
+    return (f"{graph['item_writes_landed']:,} / {graph['item_writes_unchanged']:,} / "
+            f"{sum(failed.values()):,}" + (f" ({by_status})" if by_status else ""))
 
 
 def _targets_table(results: dict) -> list[str]:

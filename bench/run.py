@@ -180,7 +180,8 @@ class Bench:
         result["log_errors"] = target.log_errors()
         if is_bot:
             result["board"] = self._board_figures(during_load)
-            # Besides its board card, the bench's load makes only alerts post in HQ channels.
+            # Besides its board card, the load makes the bot post only alerts and new supply
+            # requests in HQ channels.
             result["alert_posts"] = [
                 len(posts.get(c, [])) - len(posts_before.get(c, []))
                 for c in (hq_conversation(n) for n in range(1, HQ_CONVERSATIONS + 1))

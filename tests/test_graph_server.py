@@ -54,6 +54,18 @@ async def test_items_carry_etags_and_if_match_refuses_a_stale_update(http, tasks
     assert stale.json()["error"]["code"] == "resourceModified"
 
 
+async def test_the_server_counts_the_apps_writes_that_changed_nothing(http, graph_server, tasks):
+    item = (await http.post(f"{tasks}/items", json={"fields": {"Key": "a", "Count": 1}})).json()
+    url = f"{tasks}/items/{item['id']}/fields"
+    await http.patch(url, json={"Count": 1})  # the same value again
+    await http.patch(url, json={"Count": 2, "Note": "x"})
+    site, list_id = graph_server.site_id, tasks.rsplit("/", 1)[1]
+    graph_server.state.edit_as({"user": {"id": "hq"}}, site, list_id, item["id"], {"Count": 2})
+
+    state = graph_server.state
+    assert (state.item_writes_landed, state.item_writes_unchanged) == (3, 1)
+
+
 async def test_a_second_item_with_the_same_unique_key_is_refused(http, tasks):
     await http.post(f"{tasks}/items", json={"fields": {"Key": "same"}})
 

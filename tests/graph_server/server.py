@@ -120,6 +120,7 @@ class GraphServer:
     def reset_records(self) -> None:
         self.requests.clear()
         self.units = 0
+        self.state.item_writes_landed = self.state.item_writes_unchanged = 0
 
     # -- serving -----------------------------------------------------------------------
 

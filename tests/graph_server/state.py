@@ -75,6 +75,9 @@ class GraphState:
         self.sites = {site_id: [] for site_id in site_ids}
         self.seq = 0
         self.delta_generation = 0
+        # The app's item writes that landed, and those that changed no field (benchmarks).
+        self.item_writes_landed = 0
+        self.item_writes_unchanged = 0
 
     # -- sites and lists -------------------------------------------------------------
 
@@ -152,12 +155,18 @@ class GraphState:
         )
         graph_list.next_item += 1
         graph_list.items[item.id] = item
+        self.item_writes_landed += by is APP
         return item
 
     def update_item(
         self, graph_list: GraphList, item: Item, fields: object, by: dict = APP
     ) -> Item:
         values = self._checked_fields(graph_list, fields, item)
+        if by is APP:
+            self.item_writes_landed += 1
+            self.item_writes_unchanged += all(
+                item.fields.get(name) == value for name, value in values.items()
+            )
         item.fields.update(values)
         item.version += 1
         item.modified, item.modified_by, item.seq = utc_now(), by, self._next_seq()
