@@ -1,9 +1,9 @@
 """Pacing to SharePoint's resource-unit budget, and backoff after failures.
 
 SharePoint throttles an app per tenant on resource units a minute (a read 1, a write or
-a list query 2). A bucket that holds a tenth of the budget and refills at the rest over a
-minute never spends more than the budget in any minute, so a backlog drains at about 90%
-of it without meeting a 429.
+a list query 2). A bucket that holds a twentieth of the budget and refills at the rest
+over a minute never spends more than the budget in any minute, so a backlog drains at
+about 95% of it without meeting a 429.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class UnitPacer:
 
     def __init__(self, per_minute: int, clock: Clock = time.monotonic,
                  sleep: Sleep = asyncio.sleep):
-        self.capacity = max(2.0, per_minute / 10)
+        self.capacity = max(2.0, per_minute / 20)
         self.rate = (per_minute - self.capacity) / 60 if per_minute > self.capacity else (
             per_minute / 120
         )
