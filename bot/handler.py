@@ -16,6 +16,7 @@ import uuid
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
+from bot.adapter import card_response
 from bot.cards import create_help_card, create_welcome_card
 from bot.cards.board import create_board_card
 from bot.cards.report import (
@@ -40,7 +41,6 @@ from bot.store import Journal
 from bot.supply_requests import SupplyRequests
 from bot.turn import (
     Turn,
-    card_response,
     clean,
     conversation_of,
     read_turn,

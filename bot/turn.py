@@ -10,11 +10,10 @@ import unicodedata
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot.adapter import card_activity
-from bot.cards import CARD_CONTENT_TYPE
 from bot.locales import LANGUAGES, language_of_locale
 from bot.model import Reporter
 from bot.settings import Settings
@@ -69,13 +68,6 @@ def _zone(activity: Activity, fallback: str) -> ZoneInfo:
             except (ZoneInfoNotFoundError, ValueError):
                 continue
     return ZoneInfo("UTC")
-
-
-def card_response(card: dict) -> InvokeResponse:
-    """Answer an Action.Execute with `card`, shown to the person who pressed it."""
-    return InvokeResponse(
-        status=200, body={"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": card}
-    )
 
 
 async def send_card(turn_context: TurnContext, card: dict) -> None:
