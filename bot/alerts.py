@@ -1,7 +1,8 @@
 """Critical-need alerts: one message to every HQ board per change, grouped per site.
 
 Staff check-ins alert the same way, grouped per person: a member of staff moving into
-"needs help" alerts once, and again only after a check-in that says otherwise.
+"needs help" alerts once, and again only after a check-in that says otherwise. New
+supply requests (bot/request_notices.py) are alerts too, one per request.
 
 Reports arrive through the Reports listener and wait `window` seconds, so that several
 reports from one site close together make one alert. Each report is compared with the
@@ -13,12 +14,14 @@ Each board conversation takes one post a second (POST_SPACING). An alert after a
 spell goes at once; alerts for a conversation whose next alert post is still waiting
 for its slot join that post instead of queueing their own, and once a post had to wait
 like that (a burst), the next one waits ALERT_SPACING after it, gathering. During a burst
-HQ gets one card every few seconds listing the sites and people (each with its own
-button, the rest counted and left to the board), and each conversation has at most one
-alert post waiting however many reports cross a threshold. A site or person already in
-the waiting post is updated in place.
+HQ gets one card every few seconds listing the sites, people and new requests (each with
+its own button, the rest counted and left to the board), and each conversation has at
+most one alert post waiting however many reports cross a threshold or requests arrive.
+A site or person already in the waiting post is updated in place. A lone new request is
+posted as its full card with HQ's buttons; in a group it is a line with a button.
 
-The alert's button opens the report that carried the change (verb `report_view`).
+The alert's button opens the report that carried the change (verb `report_view`), the
+check-in (`checkin_view`) or the request, with HQ's buttons (`request_view`).
 NOTE: a Teams deep link to the reporter's message is not possible: the report card
 lives in the reporter's own chat with the bot, which HQ cannot open.
 
@@ -89,11 +92,16 @@ class _Delivery:
         if self.card is not None:
             return self.card, self.summary
         board = self.board
-        return create_alert_post(board.language, list(self.alerts.values()), zone=board_zone(board))
+        return create_alert_post(
+            board.language,
+            list(self.alerts.values()),
+            zone=board_zone(board),
+            viewers=board.viewers,
+        )
 
 
 class Alerts:
-    """Tell the HQ boards about critical changes at sites."""
+    """Tell the HQ boards about critical changes, people asking for help and new requests."""
 
     def __init__(
         self,
@@ -233,10 +241,6 @@ class Alerts:
             self._burst[conversation_id] = delivery.when
         else:
             self._burst.pop(conversation_id, None)
-
-    def notify(self, subject: str, board: BoardRegistration, card: dict, summary: str) -> None:
-        """Queue a card for a board conversation, spaced and retried like every alert."""
-        self.send(subject, board.conversation_id, board.reference, card, summary)
 
     def send(
         self, subject: str, conversation_id: str, reference: dict, card: dict, summary: str

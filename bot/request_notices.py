@@ -1,10 +1,14 @@
 """Supply request notices: HQ hears of every new request, the requester of every move.
 
-A new request is posted to every live HQ board as a card with HQ's buttons (approve,
-dispatch, cancel), refreshing itself for the board's viewers. A move made by someone
-else than the requester (HQ in Teams, or HQ editing the SharePoint list) is sent to the
-requester in the conversation they asked from. Both go through the alerts queue, so
-they are spaced and retried like critical-need alerts.
+A new request is an alert to every live HQ board (bot/alerts.py). After a quiet spell it
+is posted at once as a card with HQ's buttons (approve, dispatch, cancel), refreshing
+itself for the board's viewers. During a burst it joins the alert post already waiting
+for that conversation: a line naming the site, priority and first item, with a button
+that opens the request with HQ's buttons, or, past the card's limit, a count.
+
+A move made by someone else than the requester (HQ in Teams, or HQ editing the
+SharePoint list) is sent to the requester in the conversation they asked from, one post
+per move, spaced and retried like alerts.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ import logging
 from zoneinfo import ZoneInfo
 
 from bot.alerts import Alerts
+from bot.cards.alert import RequestAlert
 from bot.cards.request import create_request_view_card
 from bot.locales import strings, text
 from bot.model import Reporter
 from bot.proactive import conversation_key
-from bot.publisher import BoardPublisher, board_zone
+from bot.publisher import BoardPublisher
 from bot.sites import Registry
 from bot.store import Journal
 from bot.supplies import RecordedRequest
@@ -43,7 +48,7 @@ class RequestNotices:
         self.zone = zone
 
     async def on_created(self, record: RecordedRequest) -> None:
-        """Created listener: show the request, with HQ's buttons, on every HQ board."""
+        """Created listener: alert every HQ board, which shows the request with HQ's buttons."""
         site = self.registry.get(record.request.site_id)
         boards = self.publisher.live_boards()
         if not boards:
@@ -54,23 +59,9 @@ class RequestNotices:
                 record.request.site_id,
             )
             return
-        events = await self.journal.request_events(record.id)
+        alert = RequestAlert(record, site, tuple(await self.journal.request_events(record.id)))
         for board in boards:
-            card = create_request_view_card(
-                board.language,
-                record,
-                site,
-                zone=board_zone(board),
-                hq=True,
-                events=events,
-                refresh_users=board.viewers,
-            )
-            summary = text(
-                board.language,
-                "request_new_title",
-                site=site.name(board.language) if site else record.request.site_id,
-            )
-            self.alerts.notify(f"request {record.id}", board, card, summary)
+            self.alerts.alert(f"request {record.id}", board, alert)
 
     async def on_moved(self, record: RecordedRequest, actor: Reporter) -> None:
         """Moved listener: tell the requester what someone else did with their request.

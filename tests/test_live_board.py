@@ -19,6 +19,7 @@ from tests.test_scenarios import execute_actions, report_values, texts
 HQ_CHANNEL = "19:hq-operations@thread.tacv2"
 # A channel message in a thread carries its root message id in the conversation id.
 HQ_THREAD = f"{HQ_CHANNEL};messageid=1756684800000"
+LOGISTICS = "19:hq-logistics@thread.tacv2"
 SMITH = TeamsUser("29:smith", "Alex Smith", "aad-smith")
 SATO = TeamsUser("29:sato", "佐藤 花子", "aad-sato")
 REPORTERS = [
@@ -48,12 +49,37 @@ async def say_in_hq(bot, words: str, user: TeamsUser = SMITH, locale: str = "en-
     assert status == 201
 
 
+async def press_in_hq(bot, action: dict, user: TeamsUser) -> dict:
+    """Press a card's Action.Execute button in the HQ channel; return the card answered."""
+    body = await bot.client.invoke(
+        action["verb"],
+        action["data"],
+        user,
+        locale="en-US",
+        conversation_id=HQ_THREAD,
+        conversation_type="channel",
+    )
+    return body["value"]
+
+
 async def register_board(bot, user: TeamsUser = SMITH) -> Recorded:
     """Type "board here" in the HQ channel; return the board card's post."""
     await say_in_hq(bot, "board here", user)
     posted = [r for r in bot.connector.requests if r.method == "POST"]
     assert posted and posted[-1].conversation_id == HQ_CHANNEL
     return posted[-1]
+
+
+async def register_japanese_board(bot, user: TeamsUser = SATO) -> str:
+    """Make a second HQ channel a live board in Japanese; return its channel id."""
+    await bot.client.message(
+        "<at>BCP Board</at> ここにボード",
+        user,
+        locale="ja-jp",
+        conversation_id=f"{LOGISTICS};messageid=1756684800001",
+        conversation_type="channel",
+    )
+    return LOGISTICS
 
 
 async def report(bot, user: TeamsUser, site_id: str, **changes) -> dict:
@@ -350,15 +376,7 @@ async def test_alerts_are_grouped_per_site_and_open_the_report(start_bot, connec
     assert "Honmachi Junior High School" in texts(by_site[False])
 
     view = next(a for a in execute_actions(by_site[True]) if a["verb"] == "report_view")
-    body = await bot.client.invoke(
-        "report_view",
-        view["data"],
-        SATO,
-        locale="en-US",
-        conversation_id=HQ_THREAD,
-        conversation_type="channel",
-    )
-    shown = texts(body["value"])
+    shown = texts(await press_in_hq(bot, view, SATO))
     assert "Chuo Elementary School" in shown
     assert "Alex Smith" in shown
 
@@ -379,14 +397,7 @@ async def test_a_burst_of_300_critical_reports_makes_few_alert_posts_that_name_o
 ):
     bot = await start_bot(sites=write_sites(tmp_path / "sites.csv", 300))
     await register_board(bot)
-    logistics = "19:hq-logistics@thread.tacv2"
-    await bot.client.message(
-        "<at>BCP Board</at> ここにボード",
-        SATO,
-        locale="ja-jp",
-        conversation_id=f"{logistics};messageid=1756684800001",
-        conversation_type="channel",
-    )
+    logistics = await register_japanese_board(bot)
 
     # Thirty shelters a second for ten seconds report that they are full.
     async def send(n: int) -> None:

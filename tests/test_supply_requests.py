@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 import sqlite3
 
 from tests.support.teams import TeamsUser, new_submission_id
-from tests.test_live_board import HQ_CHANNEL, HQ_THREAD, INTERVAL, register_board
+from tests.test_live_board import (
+    HQ_CHANNEL,
+    HQ_THREAD,
+    INTERVAL,
+    press_in_hq,
+    register_board,
+    register_japanese_board,
+)
 from tests.test_scenarios import CARD, execute_actions, inputs, texts
 
 KOBAYASHI = TeamsUser("29:kobayashi", "小林 直子", "aad-kobayashi")
@@ -37,6 +46,22 @@ async def press(bot, card: dict, verb_state: str, user, note: str = "", **kwargs
 
 def moves_on(card: dict) -> set[str]:
     return {a["data"]["state"] for a in execute_actions(card) if a["verb"] == "request_move"}
+
+
+def request_posts(connector, channel: str) -> list[dict]:
+    """Return the posts in `channel` that show or list requests, oldest first."""
+    verbs = {"request_view", "request_move"}
+    return [
+        card
+        for card in connector.cards(channel)
+        if any(action["verb"] in verbs for action in execute_actions(card))
+    ]
+
+
+def requests_named(card: dict) -> list[int]:
+    """Return the ids of the requests a post opens, each once."""
+    found = (a["data"]["request_id"] for a in execute_actions(card) if a["verb"] == "request_view")
+    return list(dict.fromkeys(int(request_id) for request_id in found))
 
 
 def rows(bot, sql: str) -> list[tuple]:
@@ -143,3 +168,80 @@ async def test_open_requests_are_on_the_board_and_the_list_and_survive_a_restart
     listed = connector.cards()[-1]
     assert "2 件の要請が未完了です" in texts(listed)
     assert texts(listed).index("中央小学校") < texts(listed).index("粉ミルク")  # urgent first
+
+
+async def test_a_lone_request_after_a_quiet_spell_is_posted_at_once_as_its_full_card(
+    start_bot, connector
+):
+    bot = await start_bot(hq_users=frozenset({SMITH.aad_object_id}))
+    await register_board(bot)
+
+    await request(bot)
+    await bot.advance(0)
+    (posted,) = request_posts(connector, HQ_CHANNEL)
+    assert moves_on(posted) == {"approved", "dispatched", "cancelled"}
+    assert "毛布 100枚" in texts(posted)
+    assert connector.sent(HQ_CHANNEL)[-1]["summary"] == "Supply request: Chuo Elementary School"
+
+    # Two more at once make a burst; after a quiet minute a new one is alone again.
+    await request(bot)
+    await request(bot, site_id="S002")
+    await bot.advance(INTERVAL)
+    for _ in range(60):
+        await bot.advance(1)
+    await request(bot, site_id="S002", priority="normal", items="粉ミルク 20缶")
+    await bot.advance(0)
+    last = request_posts(connector, HQ_CHANNEL)[-1]
+    assert moves_on(last) == {"approved", "dispatched", "cancelled"}
+    assert requests_named(last) == [4]
+    assert "粉ミルク 20缶" in texts(last)
+
+
+async def test_a_burst_of_200_requests_makes_few_posts_that_name_or_count_every_request(
+    start_bot, connector
+):
+    bot = await start_bot(hq_users=frozenset({SMITH.aad_object_id}))
+    await register_board(bot)
+    logistics = await register_japanese_board(bot, SMITH)
+    shelters = [site.id for site in bot.services.registry.shelters()]
+
+    # Twenty-five requests a second for eight seconds, every fourth one urgent.
+    async def send(n: int) -> None:
+        priority = "urgent" if n % 4 == 0 else "normal"
+        items = f"毛布 {n}枚\n飲料水 {n}本"
+        await request(bot, site_id=shelters[n % len(shelters)], priority=priority, items=items)
+
+    for first in range(0, 200, 25):
+        await asyncio.gather(*(send(n) for n in range(first, first + 25)))
+        await bot.advance(1)
+    for _ in range(30):
+        await bot.advance(1)
+
+    for channel, more in ((HQ_CHANNEL, r"And (\d+) more new supply requests"),
+                          (logistics, r"ほか(\d+)件の新しい物資要請")):
+        posts = request_posts(connector, channel)
+        # Without grouping: 200 posts, one a second, still coming after 38 s.
+        print("POSTS", channel, len(posts), [len(requests_named(post)) for post in posts])
+        assert 2 <= len(posts) <= 6
+        assert moves_on(posts[0]) == {"approved", "dispatched", "cancelled"}
+        named = [request_id for post in posts for request_id in requests_named(post)]
+        counted = sum(int(n) for post in posts for n in re.findall(more, texts(post)))
+        assert len(set(named)) == len(named)
+        assert len(named) + counted == 200
+        for post in posts[1:]:
+            headings = [
+                item["text"]
+                for container in post["body"]
+                for item in container.get("items", [])[:1]
+                if re.search(r"(Request|要請) #\d+", item["text"])
+            ]
+            urgent = [heading.startswith(("[URGENT]", "【至急】")) for heading in headings]
+            assert headings and urgent == sorted(urgent, reverse=True)  # urgent ones first
+    grouped = request_posts(connector, HQ_CHANNEL)[-1]
+    assert "new supply requests" in texts(grouped)
+    assert "新しい物資要請" in texts(request_posts(connector, logistics)[-1])
+
+    view = next(a for a in execute_actions(grouped) if a["verb"] == "request_view")
+    opened = await press_in_hq(bot, view, SMITH)
+    assert f"#{view['data']['request_id']} " in texts(opened)
+    assert moves_on(opened) == {"approved", "dispatched", "cancelled"}

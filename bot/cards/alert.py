@@ -1,9 +1,10 @@
 """Builders of the alert cards that HQ boards receive.
 
-One alert is about one site's critical changes or one person asking for help. A post
-carries one alert, or, when several wait for the same conversation during a burst, a
-group of them: each with its own button, at most `MAX_LISTED`, the rest counted and left
-to the board.
+One alert is about one site's critical changes, one person asking for help or one new
+supply request. A post carries one alert, or, when several wait for the same
+conversation during a burst, a group of them: each with its own button, at most
+`MAX_LISTED`, the rest counted (sites and people apart from requests) and left to the
+board.
 """
 
 from __future__ import annotations
@@ -11,15 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from bot.cards.fields import clip
 from bot.cards.render import render
+from bot.cards.request import create_request_view_card, request_title
 from bot.critical import Change, ChangeKind
 from bot.locales import format_time, strings, text
 from bot.model import RecordedReport, Site
 from bot.staff import RecordedCheckIn
+from bot.supplies import Priority, RecordedRequest, RequestEvent
 
 # Ten alerts with their buttons keep a grouped card readable on a phone and far below
 # the 28 KB Teams accepts for a message.
 MAX_LISTED = 10
+# The first line of a request's items, enough to tell blankets from baby formula.
+ITEMS_PREVIEW = 80
 
 
 @dataclass(frozen=True)
@@ -38,17 +44,45 @@ class HelpAlert:
     record: RecordedCheckIn
 
 
-Alert = SiteAlert | HelpAlert
+@dataclass(frozen=True)
+class RequestAlert:
+    """A new supply request, opening it with HQ's buttons.
+
+    Attributes:
+        site: the requesting site, None when the registry no longer knows it.
+        events: the request's history, for the full request card it gets when alone.
+    """
+
+    record: RecordedRequest
+    site: Site | None
+    events: tuple[RequestEvent, ...] = ()
 
 
-def create_alert_post(lang: str, alerts: list[Alert], *, zone: ZoneInfo) -> tuple[dict, str]:
+Alert = SiteAlert | HelpAlert | RequestAlert
+
+
+def create_alert_post(
+    lang: str, alerts: list[Alert], *, zone: ZoneInfo, viewers: tuple[str, ...] = ()
+) -> tuple[dict, str]:
     """Return the card and notification preview for one post carrying `alerts`.
 
-    One alert gets its own card; several get one card listing them, people asking for
-    help first, in the order they came.
+    One alert gets its own card (a request, its full card with HQ's buttons, refreshing
+    itself for `viewers`); several get one card listing them: people asking for help
+    first, then sites, then requests (urgent ones first), each kind in the order it came.
     """
     if len(alerts) == 1:
         (alert,) = alerts
+        if isinstance(alert, RequestAlert):
+            card = create_request_view_card(
+                lang,
+                alert.record,
+                alert.site,
+                zone=zone,
+                hq=True,
+                events=list(alert.events),
+                refresh_users=viewers,
+            )
+            return card, text(lang, "request_new_title", site=_subject_name(lang, alert))
         if isinstance(alert, HelpAlert):
             card = create_help_alert_card(lang, alert.record, zone=zone)
             return card, help_alert_title(lang, alert.record)
@@ -59,16 +93,22 @@ def create_alert_post(lang: str, alerts: list[Alert], *, zone: ZoneInfo) -> tupl
 
 def create_alert_group_card(lang: str, alerts: list[Alert], *, zone: ZoneInfo) -> dict:
     """Render several alerts as one card, each with its own button to open its record."""
-    ordered = sorted(alerts, key=lambda alert: not isinstance(alert, HelpAlert))
+    ordered = sorted(alerts, key=_rank)
     listed = ordered[:MAX_LISTED]
-    hidden = len(ordered) - len(listed)
+    hidden = ordered[MAX_LISTED:]
+    hidden_requests = sum(isinstance(alert, RequestAlert) for alert in hidden)
+    more = []
+    if len(hidden) > hidden_requests:
+        more.append({"text": text(lang, "alert_group_more", count=len(hidden) - hidden_requests)})
+    if hidden_requests:
+        more.append({"text": text(lang, "alert_group_more_requests", count=hidden_requests)})
     return render(
         "alert_group",
         lang,
         {
-            "title": text(lang, "alert_group_title", count=len(alerts)),
+            "title": _group_count(lang, alerts, "title"),
             "alerts": [_entry(lang, alert, zone) for alert in listed],
-            "more": text(lang, "alert_group_more", count=hidden) if hidden else None,
+            "more": more,
         },
     )
 
@@ -79,11 +119,48 @@ def alert_group_summary(lang: str, alerts: list[Alert]) -> str:
     if len(alerts) > 3:
         names.append("…")
     separator = "、" if lang == "ja" else ", "
-    return text(lang, "alert_group_summary", count=len(alerts), names=separator.join(names))
+    counted = _group_count(lang, alerts, "count")
+    return text(lang, "alert_group_summary", counted=counted, names=separator.join(names))
+
+
+def _group_count(lang: str, alerts: list[Alert], form: str) -> str:
+    """Count a group's critical alerts and new requests, as a card `title` or in a `count`."""
+    requests = sum(isinstance(alert, RequestAlert) for alert in alerts)
+    critical = len(alerts) - requests
+    if not requests:
+        return text(lang, f"alert_group_{form}", count=critical)
+    if not critical:
+        return text(lang, f"alert_group_requests_{form}", count=requests)
+    return text(lang, f"alert_group_mixed_{form}", count=critical, requests=requests)
+
+
+def _rank(alert: Alert) -> int:
+    if isinstance(alert, HelpAlert):
+        return 0
+    if isinstance(alert, SiteAlert):
+        return 1
+    return 2 if alert.record.request.priority is Priority.URGENT else 3
 
 
 def _entry(lang: str, alert: Alert, zone: ZoneInfo) -> dict:
     words = strings(lang)
+    if isinstance(alert, RequestAlert):
+        record = alert.record
+        lines = record.request.items.strip().splitlines() or [""]
+        first = clip(lines[0], ITEMS_PREVIEW) + (" …" if len(lines) > 1 else "")
+        return {
+            "heading": request_title(lang, record, alert.site),
+            "reported": text(
+                lang,
+                "alert_requested",
+                when=format_time(record.requested_at, zone, lang),
+                name=record.requester.name or "-",
+            ),
+            "changes": [{"text": first}],
+            "view_title": words["alert_view_request"],
+            "view_verb": "request_view",
+            "view_data": {"lang": lang, "request_id": record.id},
+        }
     if isinstance(alert, HelpAlert):
         return {
             "heading": help_alert_title(lang, alert.record),
@@ -106,6 +183,8 @@ def _entry(lang: str, alert: Alert, zone: ZoneInfo) -> dict:
 def _subject_name(lang: str, alert: Alert) -> str:
     if isinstance(alert, HelpAlert):
         return alert.record.reporter.name or "-"
+    if isinstance(alert, RequestAlert) and alert.site is None:
+        return alert.record.request.site_id
     return alert.site.name(lang)
 
 

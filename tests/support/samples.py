@@ -13,6 +13,7 @@ from bot.board import compute_board
 from bot.cards import create_help_card, create_welcome_card
 from bot.cards.alert import (
     HelpAlert,
+    RequestAlert,
     SiteAlert,
     create_alert_card,
     create_alert_group_card,
@@ -216,6 +217,10 @@ def sample_cards() -> dict[str, dict]:
         ),
     ]
     sites_by_id = {s.id: s for s in registry}
+    new_requests = [
+        RequestAlert(r, sites_by_id.get(r.request.site_id))
+        for r in sample_requests(list(registry), 30)
+    ]
     cards = {}
     for lang in ("ja", "en"):
         board = sample_board()
@@ -318,6 +323,12 @@ def sample_cards() -> dict[str, dict]:
                 ),
                 f"alert_group/more-than-listed/{lang}": create_alert_group_card(
                     lang, burst_alerts(registry, helpless, 40), zone=TOKYO
+                ),
+                f"alert_group/with-requests/{lang}": create_alert_group_card(
+                    lang, burst_alerts(registry, helpless, 3) + new_requests[:5], zone=TOKYO
+                ),
+                f"alert_group/requests-more-than-listed/{lang}": create_alert_group_card(
+                    lang, burst_alerts(registry, helpless, 12) + new_requests, zone=TOKYO
                 ),
                 f"request/first/{lang}": create_request_card(
                     lang, registry.shelters(), "request-sub-1", values={"site_id": site.id}
