@@ -220,6 +220,13 @@ def _graph_writes(run: dict) -> str | None:
             f"{sum(failed.values()):,}" + (f" ({by_status})" if by_status else ""))
 
 
+def _worst_graph(graphs: list[dict]) -> tuple[float, float | None]:
+    """Return the most writes per changed item and the slowest drain among `graphs`."""
+    worst = max((g["writes_per_item"] or 0) for g in graphs)
+    drains = [g["drain_share"] for g in graphs if g["drain_share"] is not None]
+    return worst, (min(drains) if drains else None)
+
+
 def _targets_table(results: dict) -> list[str]:
     scenarios = results["scenarios"]
     rows = []
@@ -261,20 +268,31 @@ def _targets_table(results: dict) -> list[str]:
     if peaks:
         rows.append(("Peak RSS < 300 MB", f"{max(peaks):.0f} MB", max(peaks) < 300))
 
-    graphs = [run["graph"] for s in scenarios.values() for run in s["runs"].values()
-              if run.get("graph")]
-    if graphs and all("status" in g for g in graphs):
-        rows.append(("Graph: ≤ 1.1 writes per item, drain ≥ 90% of budget", graphs[0]["status"],
-                     None))
-    elif graphs:
-        measured = [g for g in graphs if "status" not in g]
-        worst = max((g["writes_per_item"] or 0) for g in measured)
-        drains = [g["drain_share"] for g in measured if g["drain_share"] is not None]
-        drain = min(drains) if drains else None
-        shown = "-" if drain is None else f"{drain:.0%}"
+    # The Graph target is judged where Graph behaves; under injected faults a share of
+    # attempts fails by design and every Retry-After is obeyed, so those runs are shown
+    # apart, against the least a mirror could do there.
+    graphs = [(s.get("fault_rate") or 0.0, run["graph"]) for s in scenarios.values()
+              for run in s["runs"].values() if run.get("graph")]
+    if graphs and all("status" in g for _, g in graphs):
         rows.append(("Graph: ≤ 1.1 writes per item, drain ≥ 90% of budget",
-                     f"{worst:.2f} writes per item, drain {shown}",
-                     worst <= 1.1 and (drain is None or drain >= 0.9)))
+                     graphs[0][1]["status"], None))
+    elif graphs:
+        calm = [g for rate, g in graphs if not rate and "status" not in g]
+        if calm:
+            worst, drain = _worst_graph(calm)
+            shown = "-" if drain is None else f"{drain:.0%}"
+            rows.append(("Graph: ≤ 1.1 writes per item, drain ≥ 90% of budget",
+                         f"{worst:.2f} writes per changed item, drain {shown}",
+                         worst <= 1.1 and (drain is None or drain >= 0.9)))
+        for rate, graph in graphs:
+            if rate and "status" not in graph:
+                worst, drain = _worst_graph([graph])
+                shown = "-" if drain is None else f"{drain:.0%}"
+                rows.append((f"Graph under {rate:.0%} injected faults (no target: each "
+                             "Retry-After is obeyed)",
+                             f"{worst:.2f} writes per changed item (at least "
+                             f"{1 / (1 - rate):.2f} when {rate:.0%} of attempts fail), "
+                             f"drain {shown}", None))
 
     boards = [run["board"] for s in scenarios.values() for run in s["runs"].values()
               if run.get("board")]
