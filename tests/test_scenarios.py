@@ -192,6 +192,21 @@ async def test_form_is_prefilled_from_the_sites_last_report(running_bot):
     assert "佐藤 花子" in texts(again)
 
 
+async def test_a_sites_first_form_asks_for_the_counts_instead_of_offering_zero(running_bot):
+    form = await open_form(running_bot, SATO)
+    fields = inputs(form)
+    assert "value" not in fields["evacuees"] and "value" not in fields["households"]
+    assert fields["status"]["value"] == "open" and fields["supply_water"]["value"] == "ok"
+
+    # Sent as it came (Teams sends empty inputs as empty strings): refused, nothing lost.
+    data = {**submit_action(form)["data"], **report_values(evacuees="", households="")}
+    body = await running_bot.client.invoke("report_save", data, SATO)
+    again = inputs(body["value"])
+    assert again["evacuees"]["errorMessage"] and again["households"]["errorMessage"]
+    assert again["care_needed"]["value"] == 8
+    assert reports_in(running_bot) == 0
+
+
 async def test_report_command_goes_straight_to_the_users_last_site(running_bot, connector):
     form = await open_form(running_bot, SATO, site_id="S002")
     await submit(running_bot, SATO, form)

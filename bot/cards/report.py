@@ -195,7 +195,9 @@ def _site_title(site: Site, lang: str) -> str:
 
 
 def _defaults(site: Site) -> dict[str, str]:
-    values = {"status": ShelterStatus.OPEN.value, "evacuees": "0", "households": "0"}
+    # The counts start empty, not 0: a first form sent unchanged must not record an open
+    # shelter with nobody in it; the required fields ask for the real numbers.
+    values = {"status": ShelterStatus.OPEN.value}
     if site.capacity:
         values["capacity"] = str(site.capacity)
     values.update({f"lifeline_{name}": Lifeline.OK.value for name in LIFELINES})

@@ -184,7 +184,9 @@ async def test_critical_needs_and_calls_for_help_alert_the_hq_channel(playground
 
     mark = playground.mark()
     form = await open_form(playground, "中央小学校")
-    await playground.press(form, "report_save", {"evacuees": "90", "supply_water": "out"})
+    await playground.press(
+        form, "report_save", {"evacuees": "90", "households": "30", "supply_water": "out"}
+    )
     alert = await playground.wait_for(alert_in_hq, after=mark)
     assert "中央小学校" in alert.reads() and "飲料水" in alert.reads()
     report = await playground.press(alert, "report_view")
