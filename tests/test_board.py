@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from bot.board import Congestion, Urgency, compute_board, congestion_of
-from bot.model import ShelterStatus, Site, SupplyLevel, SUPPLIES
+from bot.cards.board import create_board_card
+from bot.model import SUPPLIES, ShelterStatus, Site, SupplyLevel
 from tests.support.samples import NOW, sample_report
 
 SITES = [
@@ -93,3 +95,23 @@ def test_congestion_levels_follow_capacity_use():
     assert congestion_of(ShelterStatus.OPEN, None) is Congestion.UNKNOWN
     assert congestion_of(ShelterStatus.CLOSED, 0.9) is Congestion.CLOSED
     assert congestion_of(ShelterStatus.PREPARING, None) is Congestion.PREPARING
+
+
+def test_a_stale_rows_age_is_readable_on_its_coloured_row():
+    fresh = report(SITES[0], evacuees=60, households=20, care_needed=3)
+    old = report(SITES[1], evacuees=50, households=20, care_needed=3)
+    old = type(old)(old.id, old.submission_id, old.report, old.reporter, NOW - timedelta(hours=5))
+    board = compute_board(SITES, {"A": fresh, "B": old}, NOW, HOURS_3)
+    card = create_board_card("en", board, zone=ZoneInfo("Asia/Tokyo"))
+
+    rows = {}
+    for container in card["body"]:
+        if container.get("type") == "Container" and container.get("style"):
+            name_column, age_column = container["items"][0]["columns"]
+            rows[name_column["items"][0]["text"]] = (container["style"], age_column["items"][0])
+
+    style, age = rows["B中学校"]
+    assert style == "warning" and age["text"] == "5 h 0 min ago"
+    assert age.get("color", "Default") == "Default" and age["weight"] == "Bolder"
+    assert age["isSubtle"] is False
+    assert rows["A小学校"][1]["isSubtle"] is True

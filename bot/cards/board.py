@@ -193,7 +193,10 @@ def _row(row: SiteRow, lang: str, words: dict[str, str], open_requests: int = 0)
     return {
         "name": row.site.name(lang),
         "age": format_age(row.age, lang),
-        "age_color": "Warning" if row.stale else "Default",
+        # A stale row's container is coloured already: its age stands out by weight, in
+        # the container's own readable text colour (orange on orange could not be read).
+        "age_subtle": not row.stale,
+        "age_weight": "Bolder" if row.stale else "Default",
         "detail": detail,
         "notes": "\n\n".join(notes),
         "style": ROW_STYLES[row.urgency],
