@@ -4,14 +4,17 @@ bench.run starts it as a process of its own, so its CPU is counted apart from th
 It posts what Teams posts to /api/messages: adaptiveCard/action invokes (submissions of
 every kind in bench.submissions, each at its kind's weight, a few of them invalid, some
 retried with the same submission id, and form openings) and typed commands, whose
-replies the bot sends to the connector named in each activity's serviceUrl.
+replies the bot sends to the connector named in each activity's serviceUrl. In the
+closed and open loops HQ members also move accepted supply requests along, pressing
+the buttons on the request cards the bot answered with.
 
 Modes:
     closed  --users N, each posting its next activity once the last one is answered,
             for --duration seconds.
     open    submissions arrive at --rate a second for --duration seconds whether or not
             earlier ones were answered (latency counts from the planned send time, so a
-            slow bot cannot hide its queue); form openings and commands come on top.
+            slow bot cannot hide its queue); form openings, commands and HQ's moves come
+            on top.
     burst   --sites shelter reports (one per site) and --burst-users check-ins (one per
             user), shuffled, plus retries, sent --concurrency at a time as fast as they are
             answered. Submissions only.
@@ -40,28 +43,49 @@ from pathlib import Path
 import aiohttp
 
 from bench.registry import SiteRow, read_sites
-from bench.submissions import BOT, KINDS, SubmissionKind, User, command_text, make_users
+from bench.submissions import (
+    BOT,
+    HQ_CHANNELS,
+    KINDS,
+    SubmissionKind,
+    User,
+    command_text,
+    hq_activity,
+    make_users,
+    move_outcome,
+    next_move,
+    request_moves,
+)
 
 CARD = "application/vnd.microsoft.card.adaptive"
-# Shares of the closed and open loops' traffic; the burst sends submissions only.
-MIX = {"submission": 85, "invalid": 4, "retry": 1, "form": 5, "command": 5}
+# Shares of the closed and open loops' traffic; the burst sends submissions only. Moves
+# are HQ's, about one for every two or three supply requests.
+MIX = {"submission": 83, "invalid": 4, "retry": 1, "form": 5, "command": 5, "move": 2}
 BURST_INVALID, BURST_RETRY = 0.02, 0.01
 MAX_IN_FLIGHT = 5000
+# HQ works on the oldest open requests it knows, a few members at a time; past
+# MAX_REQUESTS it has its hands full and newer requests wait unseen.
+MOVE_QUEUE_HEAD = 20
+MAX_REQUESTS = 1000
 
 
 @dataclass
 class Action:
     """One activity to post, and what the answer should be."""
 
-    klass: str  # "submission", "retry", "form" or "command"
+    klass: str  # "submission", "retry", "form", "command" or "move"
     body: dict
     kind: SubmissionKind | None = None
-    submission_id: str = ""
+    submission_id: str = ""  # for a move, the event key the journal records it under
     valid: bool = True
 
 
 class Plan:
-    """Make realistic activities for users; remember submissions so some can be retried."""
+    """Make realistic activities for users.
+
+    Remember submissions so some can be retried, and the buttons on each open supply
+    request's latest card so HQ can press the next one.
+    """
 
     def __init__(self, kinds: list[SubmissionKind], service_url: str, seed: int):
         self.kinds = kinds
@@ -70,6 +94,8 @@ class Plan:
         self.recent: deque[Action] = deque(maxlen=1000)
         # The valid data each kind last sent for each site: the next one changes it.
         self.previous: dict[tuple[str, str], dict] = {}
+        # Request id -> the move buttons on its latest card, oldest request first.
+        self.requests: dict[object, list[dict]] = {}
         self._ids = itertools.count(1)
         self._classes = list(MIX)
         self._weights = list(MIX.values())
@@ -83,6 +109,10 @@ class Plan:
             return self.form(user)
         if klass == "command":
             return self.command(user)
+        if klass == "move":
+            # Before any request is known (and always against an echo bot) HQ opens a
+            # form instead, so moves never add submissions.
+            return self.move() if self.requests else self.form(user)
         return self.submission(user, invalid=klass == "invalid")
 
     def submission(self, user: User, invalid: bool = False, site: SiteRow | None = None,
@@ -112,10 +142,31 @@ class Plan:
     def command(self, user: User) -> Action:
         return Action("command", self.activity("message", user, text=command_text(self.rng, user)))
 
+    def move(self) -> Action:
+        """Press the next button on one of the oldest open requests, as an HQ member."""
+        head = list(itertools.islice(self.requests, MOVE_QUEUE_HEAD))
+        data = next_move(self.rng, self.requests[self.rng.choice(head)])
+        channel = self.rng.randint(1, HQ_CHANNELS)
+        body = hq_activity("invoke", channel, self.service_url, {
+            "id": f"bench-activity-{next(self._ids)}", "name": "adaptiveCard/action",
+            "value": execute("request_move", data)})
+        # The bot records a press under its card's action id and the target state
+        # (bot/request_actions.py), so a press sent twice is one move.
+        return Action("move", body, submission_id=f"teams-{data['action_id']}-{data['state']}")
+
+    def heard(self, action: Action, card: dict) -> None:
+        """Remember the move buttons on a request's card; forget a request with none left."""
+        moves = request_moves(card)
+        if moves:
+            request_id = moves[0]["request_id"]
+            if request_id in self.requests or len(self.requests) < MAX_REQUESTS:
+                self.requests[request_id] = moves
+        elif action.klass == "move":
+            self.requests.pop(action.body["value"]["action"]["data"]["request_id"], None)
+
     def invoke(self, user: User, verb: str, data: dict) -> dict:
-        value = {"action": {"type": "Action.Execute", "verb": verb, "data": data},
-                 "trigger": "manual"}
-        return self.activity("invoke", user, name="adaptiveCard/action", value=value)
+        return self.activity("invoke", user, name="adaptiveCard/action",
+                             value=execute(verb, data))
 
     def activity(self, kind: str, user: User, **extra) -> dict:
         return {
@@ -133,6 +184,12 @@ class Plan:
         }
 
 
+def execute(verb: str, data: dict) -> dict:
+    """Return the value of the invoke Teams sends when an Action.Execute button is pressed."""
+    return {"action": {"type": "Action.Execute", "verb": verb, "data": data},
+            "trigger": "manual"}
+
+
 @dataclass
 class Tally:
     """What came back. Latencies are kept only while measuring; errors always."""
@@ -147,12 +204,17 @@ class Tally:
     accepted_measured: int = 0
     valid: dict[str, set] = field(default_factory=lambda: defaultdict(set))
     accepted: dict[str, set] = field(default_factory=lambda: defaultdict(set))
+    moves_made: set[str] = field(default_factory=set)
+    moves_repeated: int = 0
+    moves_refused: int = 0
 
     def error(self, kind: str, detail: str = "") -> None:
         self.errors[kind] += 1
         self.error_samples.setdefault(kind, detail[:300])
 
-    def answered(self, action: Action, status: int, payload: bytes, seconds: float) -> None:
+    def answered(self, action: Action, status: int, payload: bytes,
+                 seconds: float) -> dict | None:
+        """Count one answer; return its card, if it is one."""
         if self.measuring:
             self.latency[action.klass].append(seconds)
             if action.klass != "command":
@@ -160,10 +222,10 @@ class Tally:
         if action.klass == "command":
             if status not in (200, 201):
                 self.error(f"http_{status}", payload.decode(errors="replace"))
-            return
+            return None
         if status != 200:
             self.error(f"http_{status}", payload.decode(errors="replace"))
-            return
+            return None
         try:
             body = json.loads(payload)
             card = body["value"] if body.get("type") == CARD else None
@@ -172,9 +234,12 @@ class Tally:
         if card is None:
             failed = isinstance(body, dict) and body.get("statusCode", 200) >= 400
             self.error("invoke_failed" if failed else "not_a_card", payload.decode()[:300])
-            return
+            return None
         if action.kind is not None:
             self._submission(action, card)
+        elif action.klass == "move":
+            self._move(action, card)
+        return card
 
     def _submission(self, action: Action, card: dict) -> None:
         # An echo bot takes everything; count for it what BCP Board should accept.
@@ -191,6 +256,19 @@ class Tally:
             if self.measuring and first and action.klass == "submission":
                 self.accepted_measured += 1
 
+    def _move(self, action: Action, card: dict) -> None:
+        # HQ members share a request's card, as a channel post is shared: two presses of
+        # one button are one move (repeated), and a press on a card another move made
+        # stale is refused. Neither is an error: the bench races itself as an HQ does.
+        outcome = move_outcome(card)
+        if outcome == "made":
+            self.moves_repeated += action.submission_id in self.moves_made
+            self.moves_made.add(action.submission_id)
+        elif outcome == "refused":
+            self.moves_refused += 1
+        else:
+            self.error("move_unanswered", json.dumps(card, ensure_ascii=False)[:300])
+
 
 def offers_verb(node: object, verbs: frozenset[str]) -> bool:
     """Return True when a card (or part of one) has an Action.Execute with one of `verbs`."""
@@ -204,12 +282,13 @@ def offers_verb(node: object, verbs: frozenset[str]) -> bool:
 
 
 class Poster:
-    """Post actions to the target and tally the answers."""
+    """Post actions to the target, tally the answers and tell the plan what came back."""
 
-    def __init__(self, session: aiohttp.ClientSession, url: str, tally: Tally):
+    def __init__(self, session: aiohttp.ClientSession, url: str, tally: Tally, plan: Plan):
         self.session = session
         self.url = url + "/api/messages"
         self.tally = tally
+        self.plan = plan
         self.in_flight = 0
         self.peak_in_flight = 0
 
@@ -233,7 +312,9 @@ class Poster:
             return
         finally:
             self.in_flight -= 1
-        tally.answered(action, status, payload, time.perf_counter() - started)
+        card = tally.answered(action, status, payload, time.perf_counter() - started)
+        if card is not None:
+            self.plan.heard(action, card)
 
 
 async def warm_up(poster: Poster, plan: Plan, users: list[User]) -> None:
@@ -331,7 +412,7 @@ async def run(args: argparse.Namespace) -> dict:
     connector = aiohttp.TCPConnector(limit=limit, limit_per_host=0)
     timeout = aiohttp.ClientTimeout(total=args.timeout)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        poster = Poster(session, args.url, tally)
+        poster = Poster(session, args.url, tally, plan)
         if args.mode == "burst":
             leaders = make_users(len(sites[: args.sites]), sites[: args.sites], args.seed)
             users = make_users(args.burst_users, sites, args.seed + 1, first=len(leaders) + 1)
@@ -362,6 +443,8 @@ async def run(args: argparse.Namespace) -> dict:
         "errors": dict(tally.errors),
         "error_samples": tally.error_samples,
         "peak_in_flight": poster.peak_in_flight,
+        "moves": {"made": sorted(tally.moves_made), "repeated": tally.moves_repeated,
+                  "refused": tally.moves_refused},
         "submissions": {
             name: {"valid": sorted(tally.valid[name]), "accepted": sorted(tally.accepted[name])}
             for name in {kind.name for kind in kinds}

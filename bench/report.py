@@ -129,8 +129,21 @@ def _sent_line(run: dict) -> str:
                          ("form", "form openings (invoke)"), ("command", "typed commands")):
         if sent.get(klass):
             parts.append(f"{sent[klass]:,} {label}")
+    if sent.get("move"):
+        parts.append(_moves(run))
     return (f"Sent, warm-up included: {', '.join(parts)}. In {load['elapsed']:.0f} s measured; "
             f"at most {load['peak_in_flight']} requests in flight.")
+
+
+def _moves(run: dict) -> str:
+    sent, moves = run["load"]["sent"]["move"], run["load"]["moves"]
+    lost = (run.get("journal") or {}).get("moves_lost")
+    journaled = ""
+    if lost is not None:
+        journaled = f", {lost:,} missing from the journal" if lost else ", all in the journal"
+    return (f"{sent:,} HQ moves of supply requests ({moves['made']:,} made{journaled}; "
+            f"{moves['repeated']:,} repeated a press on the same card, made once; "
+            f"{moves['refused']:,} refused, the request moved first by another press)")
 
 
 def _cell(value, form: str | None) -> str:

@@ -29,6 +29,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Collection
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,11 +41,10 @@ from bench.connector import BenchConnector, closest_gap, most_in_window
 from bench.graph import GraphSide, mirror_status, publisher_status
 from bench.processes import REPO, Profiler, Target, run_load, start_bot, start_echo
 from bench.registry import write_registry
-from bench.submissions import BOT, KINDS, hq_activity, hq_conversation
+from bench.submissions import BOT, HQ_CHANNELS, KINDS, hq_activity, hq_conversation
 
 SCENARIOS = ("closed", "open", "burst", "burst-faults")
 TARGETS = ("bot", "echo-stock", "echo-corrected")
-HQ_CONVERSATIONS = 3
 BOARD_WINDOW = 3.0
 
 
@@ -154,10 +154,14 @@ class Bench:
         cpu_after, runner_after = target.cpu_seconds(), _own_cpu()
         load = json.loads(out.read_text(encoding="utf-8"))
         accepted = sum(len(s["accepted"]) for s in load["submissions"].values())
+        moves = load["moves"]
+        # The figures keep counts; the ids are for the journal check only.
+        figures = {k: v for k, v in load.items() if k != "submissions"}
+        figures["moves"] = dict(moves, made=len(moves["made"]))
 
         result = {
             "target": target_name,
-            "load": {k: v for k, v in load.items() if k != "submissions"},
+            "load": figures,
             "wall": wall,
             "cpu": {"target": cpu_after - cpu_before, "load": load["cpu_seconds"],
                     "runner": runner_after - runner_before},
@@ -184,9 +188,10 @@ class Bench:
             # requests in HQ channels.
             result["alert_posts"] = [
                 len(posts.get(c, [])) - len(posts_before.get(c, []))
-                for c in (hq_conversation(n) for n in range(1, HQ_CONVERSATIONS + 1))
+                for c in (hq_conversation(n) for n in range(1, HQ_CHANNELS + 1))
             ]
-            result["journal"] = check_journal(rundir / "journal.sqlite3", load["submissions"])
+            result["journal"] = check_journal(rundir / "journal.sqlite3", load["submissions"],
+                                              moves["made"])
         return result
 
     async def _open_hq_boards(self, target: Target) -> None:
@@ -194,7 +199,7 @@ class Bench:
         import aiohttp
 
         async with aiohttp.ClientSession() as session:
-            for number in range(1, HQ_CONVERSATIONS + 1):
+            for number in range(1, HQ_CHANNELS + 1):
                 for kind, extra in (("conversationUpdate", {"membersAdded": [BOT]}),
                                     ("message", {"text": "<at>BCP Board</at> ボード ここ"})):
                     body = hq_activity(kind, number, self.connector_url, extra)
@@ -210,7 +215,7 @@ class Bench:
         if self.publisher is not None:
             return {"status": self.publisher}
         updates = self.connector.updates_by_conversation()
-        hq = [hq_conversation(n) for n in range(1, HQ_CONVERSATIONS + 1)]
+        hq = [hq_conversation(n) for n in range(1, HQ_CHANNELS + 1)]
         counts = [len(updates.get(c, [])) for c in hq]
         gaps = [closest_gap(during_load.get(c, [])) for c in hq]
         return {
@@ -223,14 +228,22 @@ class Bench:
         }
 
 
-def check_journal(database: Path, submissions: dict) -> dict:
-    """Compare the journal with what the load generator saw accepted, kind by kind."""
+def check_journal(database: Path, submissions: dict, moves: Collection[str] = ()) -> dict:
+    """Compare the journal with what the load generator saw accepted, kind by kind.
+
+    Args:
+        moves: event keys of the supply request moves answered as made; each should
+            have its row in request_events.
+    """
     recorded: set[str] = set()
+    events: set[str] = set()
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
         for name in submissions:
             kind = KINDS[name]
             rows = db.execute(f"SELECT {kind.journal_key} FROM {kind.journal_table}")
             recorded.update(f"{name}:{row[0]}" for row in rows)
+        if moves:
+            events.update(row[0] for row in db.execute("SELECT event_key FROM request_events"))
     accepted = {f"{n}:{i}" for n, s in submissions.items() for i in s["accepted"]}
     valid = {f"{n}:{i}" for n, s in submissions.items() for i in s["valid"]}
     return {
@@ -239,6 +252,8 @@ def check_journal(database: Path, submissions: dict) -> dict:
         "valid": len(valid),
         "lost": len(valid - recorded),
         "recorded_unanswered": len(recorded - accepted),
+        "moves": len(set(moves)),
+        "moves_lost": len(set(moves) - events),
     }
 
 

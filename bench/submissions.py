@@ -9,6 +9,9 @@ accepted answer from a rejected one and where the journal records the submission
 the load generator and the journal check need nothing else. The kinds are shelter
 reports, staff check-ins and supply requests; acknowledgements will join here as one
 function more.
+
+HQ then works through the supply requests: the last section reads the buttons on a
+request's card and picks the one an HQ member presses next.
 """
 
 from __future__ import annotations
@@ -358,6 +361,7 @@ def supply_request(rng: random.Random, user: User, site: SiteRow, submission_id:
 # --- HQ channels -------------------------------------------------------------------------
 
 BOT = {"id": "28:bcp-board", "name": "BCP Board"}
+HQ_CHANNELS = 3
 
 
 def hq_conversation(number: int) -> str:
@@ -382,3 +386,43 @@ def hq_activity(kind: str, number: int, service_url: str, extra: dict) -> dict:
                         "channel": {"id": hq_conversation(number)}},
         **extra,
     }
+
+
+# --- HQ moving supply requests -----------------------------------------------------------
+
+MOVE_VERB = "request_move"
+CANCEL_ODDS = 0.05
+NOTE_ODDS = 0.2
+HQ_NOTES = ("2トン車で15時到着予定", "北倉庫から出庫しました", "在庫が半分のため残りは明朝発送",
+            "自衛隊の輸送車で搬送します")
+
+
+def request_moves(card: dict) -> list[dict]:
+    """Return the data of each move button on a request's card, in the card's order."""
+    return [dict(action["data"]) for action in card.get("actions") or ()
+            if action.get("type") == "Action.Execute" and action.get("verb") == MOVE_VERB]
+
+
+def next_move(rng: random.Random, moves: list[dict]) -> dict:
+    """Return what an HQ member's press of the request's next step sends.
+
+    The card lists the steps onward first (approve, dispatch, confirm delivery) and
+    cancelling last; HQ takes the first step, and now and then cancels instead. The
+    press carries the button's data and the card's note field, as Teams sends them.
+    """
+    onward = [move for move in moves if move.get("state") != "cancelled"]
+    cancel = [move for move in moves if move.get("state") == "cancelled"]
+    chosen = cancel[0] if cancel and (not onward or rng.random() < CANCEL_ODDS) else onward[0]
+    return dict(chosen, hq_note=rng.choice(HQ_NOTES) if rng.random() < NOTE_ODDS else "")
+
+
+def move_outcome(card: dict) -> str | None:
+    """Return "made" or "refused" for the bot's answer to a move, or None for neither.
+
+    The bot answers a press with the request's card opening on a notice: "good" when
+    the move was made (or this very press was made before), "warning" when it was not
+    (someone moved the request first); a request it cannot find has no notice.
+    """
+    body = card.get("body") or [{}]
+    notice = body[0] if body[0].get("type") == "Container" else {}
+    return {"good": "made", "warning": "refused"}.get(notice.get("style"))

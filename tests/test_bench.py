@@ -8,6 +8,7 @@ never asserted here.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -183,3 +184,25 @@ async def test_supply_requests_are_judged_by_the_bots_real_answers_and_journaled
     assert journal["rows"] == journal["accepted"] == accepted_count(result)
     assert journal["valid"] == journal["accepted"]
     assert journal["lost"] == 0
+
+
+async def test_hq_moves_requests_along_and_each_move_made_is_journaled(
+    bench_bot, connector, registry, settings
+):
+    result = await run_load(bench_bot.url, connector.url, registry, "--kinds", "supply_request",
+                            "--mode", "closed", "--users", "20", "--duration", "2")
+
+    assert result["errors"] == {}
+    moves = result["moves"]
+    made = moves["made"]
+    # Every press is answered: made, a repeat of a press made, or refused.
+    assert made and result["sent"]["move"] == len(made) + moves["repeated"] + moves["refused"]
+
+    journal = check_journal(settings.database, result["submissions"], made)
+    assert journal["moves"] == len(made)
+    assert journal["moves_lost"] == 0
+    with sqlite3.connect(settings.database) as db:
+        states = {row[0] for row in db.execute(
+            "SELECT state FROM request_events WHERE event_key LIKE 'teams-%'")}
+    # HQ works through the oldest requests: some get past approval.
+    assert {"approved", "dispatched"} <= states
